@@ -1,0 +1,100 @@
+/**
+ * One query in, one response out (or nothing, for packets that must be dropped).
+ * decode -> zone lookup -> answer -> encode; synchronous, over in-memory state only.
+ */
+import { lookup, RCODE } from "../zone/lookup.js";
+import { CLASS_ANY, CLASS_IN, T } from "../zone/types.js";
+import type { ZoneSet } from "../zone/zoneset.js";
+import { decodeQuery, type Query } from "./query.js";
+import { buildResponse, EMPTY_SECTIONS, sectionsOf, TCP_LIMIT, udpLimit } from "./wire.js";
+
+export type Transport = "udp" | "tcp";
+
+export type QueryObserver = (query: Query, rcode: number, transport: Transport) => void;
+
+export class Responder {
+  private zones: ZoneSet;
+
+  constructor(
+    zones: ZoneSet,
+    private readonly observe: QueryObserver | null = null,
+    private readonly onError: (err: Error) => void = () => {},
+  ) {
+    this.zones = zones;
+  }
+
+  /** Swaps in a new zone set; queries already answered keep the old one, later ones see the new. */
+  setZones(zones: ZoneSet): void {
+    this.zones = zones;
+  }
+
+  get zoneSet(): ZoneSet {
+    return this.zones;
+  }
+
+  answer(buf: Buffer, transport: Transport): Buffer | null {
+    const decoded = decodeQuery(buf);
+    if (!decoded.ok) {
+      if (decoded.drop) return null;
+      const limit = transport === "tcp" ? TCP_LIMIT : 512;
+      return buildResponse(
+        buf,
+        decoded.id,
+        decoded.flags,
+        decoded.questionEnd,
+        decoded.edns,
+        decoded.rcode,
+        false,
+        EMPTY_SECTIONS,
+        limit,
+      );
+    }
+    const q = decoded.query;
+    const limit = transport === "tcp" ? TCP_LIMIT : udpLimit(q);
+    const refusal = refusalOf(q);
+    if (refusal !== RCODE.NOERROR) {
+      if (this.observe) this.observe(q, refusal, transport);
+      return buildResponse(buf, q.id, q.flags, q.questionEnd, q.edns, refusal, false, EMPTY_SECTIONS, limit);
+    }
+    try {
+      const result = lookup(this.zones, q.qname, q.qtype);
+      if (this.observe) this.observe(q, result.rcode, transport);
+      return buildResponse(
+        buf,
+        q.id,
+        q.flags,
+        q.questionEnd,
+        q.edns,
+        result.rcode,
+        result.aa,
+        sectionsOf(result),
+        limit,
+      );
+    } catch (err) {
+      // A bug must cost one SERVFAIL, not the process or a silent timeout.
+      this.onError(err as Error);
+      return buildResponse(
+        buf,
+        q.id,
+        q.flags,
+        q.questionEnd,
+        q.edns,
+        RCODE.SERVFAIL,
+        false,
+        EMPTY_SECTIONS,
+        limit,
+      );
+    }
+  }
+}
+
+/** The rcode for a query that is well formed but not answered from zone data (NOERROR: answer it). */
+function refusalOf(q: Query): number {
+  if (q.edns && q.edns.version > 0) return RCODE.BADVERS; // RFC 6891 §6.1.3
+  const t = q.qtype;
+  if (t === T.OPT || t === 0) return RCODE.FORMERR;
+  if (t === T.AXFR || t === T.IXFR) return RCODE.REFUSED; // no zone transfers to anyone
+  if (t >= 128 && t <= 254) return RCODE.NOTIMP; // MAILA, MAILB, TKEY, TSIG as a question
+  if (q.qclass !== CLASS_IN && q.qclass !== CLASS_ANY) return RCODE.REFUSED; // CHAOS etc.: no such zones
+  return RCODE.NOERROR;
+}

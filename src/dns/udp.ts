@@ -1,0 +1,40 @@
+/** UDP listener: each datagram is answered synchronously from memory and sent back. */
+import { createSocket, type Socket } from "node:dgram";
+import type { ListenAddress } from "./listen.js";
+import type { Responder } from "./responder.js";
+
+export interface UdpListener {
+  socket: Socket;
+  port: number;
+  close(): Promise<void>;
+}
+
+export function listenUdp(
+  addr: ListenAddress,
+  responder: Responder,
+  onError: (err: Error) => void,
+): Promise<UdpListener> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket({ type: addr.family === 6 ? "udp6" : "udp4", ipv6Only: addr.family === 6 });
+    socket.on("message", (msg, rinfo) => {
+      let response: Buffer | null;
+      try {
+        response = responder.answer(msg, "udp");
+      } catch (err) {
+        onError(err as Error);
+        return;
+      }
+      if (response) socket.send(response, rinfo.port, rinfo.address);
+    });
+    socket.once("error", reject);
+    socket.bind(addr.port, addr.host, () => {
+      socket.off("error", reject);
+      socket.on("error", onError);
+      resolve({
+        socket,
+        port: socket.address().port,
+        close: () => new Promise<void>((done) => socket.close(() => done())),
+      });
+    });
+  });
+}

@@ -1,0 +1,133 @@
+/**
+ * Splits an RFC 1035 §5.1 master file into logical entries.
+ *
+ * An entry is one line, or several physical lines joined by parentheses. Tokens keep their
+ * escapes (`\.`, `\DDD`) untouched because their meaning depends on the field (a name label or
+ * a character string); quotes are removed and remembered. An entry that begins with white space
+ * has no owner field and inherits the previous owner.
+ */
+
+export interface Token {
+  text: string;
+  quoted: boolean;
+}
+
+export interface Entry {
+  tokens: Token[];
+  /** True when the entry starts with white space (owner omitted). */
+  blankOwner: boolean;
+  /** 1-based line where the entry starts. */
+  line: number;
+}
+
+export class LexError extends Error {
+  constructor(
+    message: string,
+    readonly line: number,
+  ) {
+    super(message);
+  }
+}
+
+export function lex(source: string): Entry[] {
+  const entries: Entry[] = [];
+  let tokens: Token[] = [];
+  let line = 1;
+  let entryLine = 1;
+  let depth = 0;
+  let blankOwner = false;
+  let atLineStart = true;
+  let i = 0;
+  const n = source.length;
+
+  const finishEntry = () => {
+    if (tokens.length > 0) entries.push({ tokens, blankOwner, line: entryLine });
+    tokens = [];
+  };
+
+  while (i < n) {
+    const c = source[i]!;
+    if (atLineStart && depth === 0) {
+      blankOwner = c === " " || c === "\t";
+      entryLine = line;
+      atLineStart = false;
+    }
+    if (c === "\n") {
+      line++;
+      i++;
+      if (depth === 0) {
+        finishEntry();
+        atLineStart = true;
+      }
+      continue;
+    }
+    if (c === " " || c === "\t" || c === "\r") {
+      i++;
+      continue;
+    }
+    if (c === ";") {
+      while (i < n && source[i] !== "\n") i++;
+      continue;
+    }
+    if (c === "(") {
+      depth++;
+      i++;
+      continue;
+    }
+    if (c === ")") {
+      if (depth === 0) throw new LexError("')' without matching '('", line);
+      depth--;
+      i++;
+      continue;
+    }
+    if (c === '"') {
+      const startLine = line;
+      let text = "";
+      i++;
+      for (;;) {
+        if (i >= n) throw new LexError("unterminated quoted string", startLine);
+        const q = source[i]!;
+        if (q === '"') break;
+        if (q === "\\" && i + 1 < n) {
+          text += q + source[i + 1];
+          if (source[i + 1] === "\n") line++;
+          i += 2;
+          continue;
+        }
+        if (q === "\n") line++;
+        text += q;
+        i++;
+      }
+      i++;
+      tokens.push({ text, quoted: true });
+      continue;
+    }
+    let text = "";
+    while (i < n) {
+      const t = source[i]!;
+      if (
+        t === " " ||
+        t === "\t" ||
+        t === "\r" ||
+        t === "\n" ||
+        t === ";" ||
+        t === "(" ||
+        t === ")" ||
+        t === '"'
+      ) {
+        break;
+      }
+      if (t === "\\" && i + 1 < n) {
+        text += t + source[i + 1];
+        i += 2;
+        continue;
+      }
+      text += t;
+      i++;
+    }
+    tokens.push({ text, quoted: false });
+  }
+  if (depth !== 0) throw new LexError("unbalanced '(' at end of file", entryLine);
+  finishEntry();
+  return entries;
+}

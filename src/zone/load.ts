@@ -1,0 +1,68 @@
+/**
+ * Loads every `*.zone` file of a directory. The origin is the file name without `.zone`
+ * (so `example.com.zone` serves example.com.); a `$ORIGIN` inside the file may refine names but
+ * the zone apex is always the file's origin. A broken file is rejected whole and reported; the
+ * other zones still load.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { parseMasterFile, ZoneFileError } from "./masterfile.js";
+import { NameError, parseName } from "./name.js";
+import { Zone, ZoneError, type ZoneWarning } from "./zone.js";
+
+export interface ZoneLoadError {
+  file: string;
+  message: string;
+}
+
+export interface ZoneLoadResult {
+  zones: Zone[];
+  errors: ZoneLoadError[];
+  warnings: ZoneWarning[];
+}
+
+export function zoneFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".zone"))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+export function originOfFile(file: string): string {
+  const base = basename(file, ".zone");
+  return base.endsWith(".") ? base : `${base}.`;
+}
+
+/** Parses and builds one zone file; throws ZoneFileError/ZoneError with file:line. */
+export function loadZoneFile(file: string, source?: string): Zone {
+  const text = source ?? readFileSync(file, "utf8");
+  let origin: Buffer[];
+  try {
+    origin = parseName(originOfFile(file), null);
+  } catch (e) {
+    if (e instanceof NameError) throw new ZoneError(`${file}: file name is not a zone name: ${e.message}`);
+    throw e;
+  }
+  const records = parseMasterFile(text, file, origin, (p) => readFileSync(p, "utf8"));
+  return new Zone(origin, file, records);
+}
+
+export function loadZoneDir(dir: string): ZoneLoadResult {
+  const result: ZoneLoadResult = { zones: [], errors: [], warnings: [] };
+  for (const file of zoneFiles(dir)) {
+    try {
+      const zone = loadZoneFile(file);
+      result.zones.push(zone);
+      result.warnings.push(...zone.warnings);
+    } catch (e) {
+      if (e instanceof ZoneFileError || e instanceof ZoneError) {
+        result.errors.push({ file, message: e.message });
+      } else if (e instanceof Error && "code" in e) {
+        result.errors.push({ file, message: `${file}: ${e.message}` });
+      } else {
+        throw e;
+      }
+    }
+  }
+  return result;
+}

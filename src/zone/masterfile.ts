@@ -1,0 +1,199 @@
+/**
+ * RFC 1035 §5 master file -> flat record list.
+ *
+ * Handles $ORIGIN, $TTL (RFC 2308), $INCLUDE (with its optional origin, scoped to the included
+ * file), owner inheritance, TTL/class in either order, BIND TTL units, and the RFC 3597 generic
+ * forms. The TTL of a record without one is $TTL, else the last explicit TTL, else the SOA
+ * minimum (as BIND does). Every error carries file:line.
+ */
+import { dirname, resolve } from "node:path";
+import { LexError, lex, type Token } from "./lexer.js";
+import { keyOf, NameError, parseName } from "./name.js";
+import { parsePeriod, parseRdata, RdataError, soaMinimum } from "./rdata.js";
+import { CLASS_IN, classCode, T, typeCode, typeName } from "./types.js";
+
+export interface ZoneRecord {
+  owner: Buffer[];
+  key: string;
+  type: number;
+  ttl: number;
+  rdata: Buffer;
+  target?: Buffer[];
+  file: string;
+  line: number;
+}
+
+export class ZoneFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly reason: string,
+  ) {
+    super(`${file}:${line}: ${reason}`);
+  }
+}
+
+export type ReadFile = (path: string) => string;
+
+const MAX_INCLUDE_DEPTH = 8;
+
+interface State {
+  origin: Buffer[] | null;
+  defaultTtl: number | undefined;
+  lastTtl: number | undefined;
+  lastOwner: Buffer[] | null;
+  soaMinimum: number | undefined;
+}
+
+export function parseMasterFile(
+  source: string,
+  file: string,
+  origin: Buffer[] | null,
+  readFile: ReadFile,
+  out: ZoneRecord[] = [],
+  depth = 0,
+  inherited?: State,
+): ZoneRecord[] {
+  let entries: ReturnType<typeof lex>;
+  try {
+    entries = lex(source);
+  } catch (e) {
+    if (e instanceof LexError) throw new ZoneFileError(file, e.line, e.message);
+    throw e;
+  }
+  const state: State = inherited ?? {
+    origin,
+    defaultTtl: undefined,
+    lastTtl: undefined,
+    lastOwner: null,
+    soaMinimum: undefined,
+  };
+  for (const entry of entries) {
+    const fail = (reason: string): never => {
+      throw new ZoneFileError(file, entry.line, reason);
+    };
+    try {
+      const first = entry.tokens[0]!;
+      if (!entry.blankOwner && !first.quoted && first.text.startsWith("$")) {
+        directive(entry.tokens, state, file, readFile, out, depth, fail);
+        continue;
+      }
+      parseRecord(entry.tokens, entry.blankOwner, state, file, entry.line, out, fail);
+    } catch (e) {
+      if (e instanceof NameError || e instanceof RdataError) fail(e.message);
+      throw e;
+    }
+  }
+  return out;
+}
+
+function directive(
+  tokens: Token[],
+  state: State,
+  file: string,
+  readFile: ReadFile,
+  out: ZoneRecord[],
+  depth: number,
+  fail: (reason: string) => never,
+): void {
+  const name = tokens[0]!.text.toUpperCase();
+  const arg = tokens[1]?.text;
+  if (name === "$ORIGIN") {
+    if (arg === undefined || tokens.length > 2) fail("$ORIGIN takes one name");
+    const parsed = parseName(arg!, state.origin);
+    state.origin = parsed;
+    return;
+  }
+  if (name === "$TTL") {
+    if (arg === undefined || tokens.length > 2) fail("$TTL takes one value");
+    state.defaultTtl = parsePeriod(arg!);
+    return;
+  }
+  if (name === "$INCLUDE") {
+    if (arg === undefined || tokens.length > 3) fail("$INCLUDE takes a file name and an optional origin");
+    if (depth >= MAX_INCLUDE_DEPTH) fail("$INCLUDE nested too deeply");
+    const path = resolve(dirname(file), arg!);
+    let text: string;
+    try {
+      text = readFile(path);
+    } catch (e) {
+      fail(`cannot read $INCLUDE file ${path}: ${(e as Error).message}`);
+    }
+    // RFC 1035 §5.1: the origin given to (or changed inside) an included file does not leak back.
+    const saved = state.origin;
+    const savedOwner = state.lastOwner;
+    if (tokens[2]) state.origin = parseName(tokens[2].text, state.origin);
+    parseMasterFile(text!, path, state.origin, readFile, out, depth + 1, state);
+    state.origin = saved;
+    state.lastOwner = savedOwner;
+    return;
+  }
+  fail(`unsupported directive ${name}`);
+}
+
+function parseRecord(
+  tokens: Token[],
+  blankOwner: boolean,
+  state: State,
+  file: string,
+  line: number,
+  out: ZoneRecord[],
+  fail: (reason: string) => never,
+): void {
+  let i = 0;
+  let owner: Buffer[];
+  if (blankOwner) {
+    if (state.lastOwner === null) fail("record with no owner name and no previous owner");
+    owner = state.lastOwner!;
+  } else {
+    owner = parseName(tokens[0]!.text, state.origin);
+    i = 1;
+  }
+  let ttl: number | undefined;
+  let cls: number | undefined;
+  for (let k = 0; k < 2; k++) {
+    const tok = tokens[i];
+    if (!tok || tok.quoted) break;
+    const c = cls === undefined ? classCode(tok.text) : undefined;
+    if (c !== undefined) {
+      cls = c;
+      i++;
+      continue;
+    }
+    if (ttl === undefined && /^\d/.test(tok.text)) {
+      ttl = parsePeriod(tok.text);
+      i++;
+      continue;
+    }
+    break;
+  }
+  const typeTok = tokens[i++];
+  if (!typeTok) fail("missing record type");
+  const type = typeCode(typeTok!.text);
+  if (type === undefined) fail(`unknown record type '${typeTok!.text}'`);
+  if (cls !== undefined && cls !== CLASS_IN)
+    fail(`class ${typeTok!.text} records other than IN are not served`);
+  if (type === T.OPT || (type! >= 128 && type! <= 255))
+    fail(`${typeName(type!)} is not a record type for zone data`);
+  if (state.origin === null) fail("no $ORIGIN for relative names");
+  const parsed = parseRdata(type!, tokens.slice(i), state.origin!);
+  if (type === T.SOA) state.soaMinimum = soaMinimum(parsed.wire);
+  if (ttl === undefined) {
+    ttl = state.defaultTtl ?? state.lastTtl ?? (type === T.SOA ? soaMinimum(parsed.wire) : state.soaMinimum);
+    if (ttl === undefined) fail("no TTL: add $TTL or a TTL on the record");
+  } else {
+    state.lastTtl = ttl;
+  }
+  state.lastOwner = owner;
+  const record: ZoneRecord = {
+    owner,
+    key: keyOf(owner),
+    type: type!,
+    ttl: ttl!,
+    rdata: parsed.wire,
+    file,
+    line,
+  };
+  if (parsed.target) record.target = parsed.target;
+  out.push(record);
+}
