@@ -1,0 +1,38 @@
+/** A raw DNS-over-TCP client for pipelining and connection-limit tests. */
+import { connect, type Socket } from "node:net";
+
+export function frame(msg: Buffer): Buffer {
+  const out = Buffer.alloc(2 + msg.length);
+  out.writeUInt16BE(msg.length, 0);
+  msg.copy(out, 2);
+  return out;
+}
+
+export function openTcp(port: number, host = "127.0.0.1"): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ port, host }, () => resolve(s));
+    s.once("error", reject);
+  });
+}
+
+/** Reads `count` length-prefixed messages from a socket. */
+export function readFrames(socket: Socket, count: number, timeoutMs = 5_000): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    const out: Buffer[] = [];
+    const timer = setTimeout(() => reject(new Error(`got ${out.length} of ${count} frames`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        out.push(buf.subarray(2, 2 + buf.readUInt16BE(0)));
+        buf = buf.subarray(2 + buf.readUInt16BE(0));
+      }
+      if (out.length >= count) {
+        clearTimeout(timer);
+        socket.off("data", onData);
+        resolve(out);
+      }
+    };
+    socket.on("data", onData);
+  });
+}

@@ -1,0 +1,148 @@
+/** Start-up with bad input, reload, shutdown, listen addresses and TCP limits of `lbdns serve`. */
+import { execFile } from "node:child_process";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterEach, describe, expect, it } from "vitest";
+import { dig } from "../helpers/dig.js";
+import { CLI, type Running, startServe, waitFor } from "../helpers/lbdns.js";
+import { makeQuery, parse } from "../helpers/packets.js";
+import { frame, openTcp, readFrames } from "../helpers/tcp.js";
+import { tempDir } from "../helpers/zones.js";
+
+const run = promisify(execFile);
+const FIXTURES = join(import.meta.dirname, "../fixtures/zones");
+let server: Running | undefined;
+let tmp: ReturnType<typeof tempDir> | undefined;
+
+function zonesDir() {
+  tmp = tempDir();
+  cpSync(FIXTURES, tmp.dir, { recursive: true });
+  return tmp;
+}
+
+afterEach(async () => {
+  await server?.stop("SIGKILL");
+  server = undefined;
+  tmp?.cleanup();
+  tmp = undefined;
+});
+
+describe("start-up and reload", () => {
+  it("serves the valid zones when one zone file is broken, and names file:line", async () => {
+    const t = zonesDir();
+    t.write("broken.test.zone", "$TTL 60\n@ SOA ns1 h 1 2 3 4 5\n@ NS ns1\nns1 A 999.0.0.1\n");
+    server = await startServe(["--zones", t.dir, "--listen", "127.0.0.1:0"]);
+    const err = server.logs().find((l) => l["level"] === 50);
+    expect(String(err?.["msg"])).toMatch(/broken\.test\.zone:4: '999\.0\.0\.1' is not an IPv4 address/);
+    expect((await dig(server.port, ["www.example.com"])).status).toBe("NOERROR");
+    expect((await dig(server.port, ["ns1.broken.test"])).status).toBe("REFUSED");
+  });
+
+  it("reloads on SIGHUP, and keeps the last good zone when the new file is broken", async () => {
+    const t = zonesDir();
+    server = await startServe(["--zones", t.dir, "--listen", "127.0.0.1:0"]);
+    const file = join(t.dir, "example.com.zone");
+    const original = readFileSync(file, "utf8");
+    writeFileSync(file, original.replace("2026112401", "2026112402").replace("192.0.2.11", "192.0.2.12"));
+    server.proc.kill("SIGHUP");
+    await waitFor(
+      async () => (await dig(server!.port, ["www.example.com"])).answer[0]?.data === "192.0.2.12",
+    );
+    const reloaded = server.logs().find((l) => l["msg"] === "zones reloaded")!;
+    expect(reloaded["changed"]).toEqual([{ zone: "example.com.", from: 2026112401, to: 2026112402 }]);
+
+    writeFileSync(file, `${original}\nbroken A (\n`);
+    server.proc.kill("SIGHUP");
+    await waitFor(() => server!.logs().filter((l) => l["msg"] === "zones reloaded").length === 2);
+    const second = server.logs().filter((l) => l["msg"] === "zones reloaded")[1]!;
+    expect(second["kept"]).toEqual(["example.com."]);
+    expect((await dig(server.port, ["www.example.com"])).answer[0]!.data).toBe("192.0.2.12");
+  });
+
+  it("stops with exit code 0 on SIGTERM and logs it", async () => {
+    server = await startServe(["--zones", zonesDir().dir, "--listen", "127.0.0.1:0"]);
+    expect(await server.stop("SIGTERM")).toBe(0);
+    expect(server.logs().map((l) => l["msg"])).toContain("lbdns stopped");
+  });
+});
+
+describe("listen addresses", () => {
+  it("listens on IPv6 and on several addresses at once", async () => {
+    server = await startServe(["--zones", zonesDir().dir, "--listen", "[::1]:0", "--listen", "127.0.0.1:0"]);
+    const listen = server.logs().find((l) => l["msg"] === "lbdns serving")!["listen"] as string[];
+    expect(listen).toHaveLength(2);
+    const v4port = Number(listen[1]!.split(":").pop());
+    expect((await dig(server.port, ["www.example.com"], "::1")).answer[0]!.data).toBe("192.0.2.11");
+    expect((await dig(server.port, ["+tcp", "www.example.com"], "::1")).protocol).toBe("TCP");
+    expect((await dig(v4port, ["www.example.com"])).status).toBe("NOERROR");
+  });
+
+  it("exits non-zero with one line for bad arguments", async () => {
+    const cases: [string[], RegExp][] = [
+      [["--listen", "nonsense"], /listen address 'nonsense' must be HOST:PORT/],
+      [["--listen", "localhost:53"], /'localhost' is not an IP address/],
+      [["--zones", "/nonexistent/zones"], /zones directory '\/nonexistent\/zones' does not exist/],
+      [["--tcp-max-connections", "-3"], /must be a positive integer/],
+    ];
+    for (const [args, re] of cases) {
+      const res = await run(process.execPath, [CLI, "serve", ...args]).then(
+        () => ({ code: 0, stderr: "" }),
+        (e: { code: number; stderr: string }) => e,
+      );
+      expect(res.code, args.join(" ")).not.toBe(0);
+      expect(res.stderr).toMatch(re);
+      expect(res.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    }
+  });
+});
+
+describe("TCP", () => {
+  it("answers pipelined queries on one connection, in order", async () => {
+    server = await startServe(["--zones", zonesDir().dir, "--listen", "127.0.0.1:0"]);
+    const s = await openTcp(server.port);
+    const names = ["www.example.com", "mx1.example.com", "nope.example.com"];
+    // All three in one write, the last one split across two writes.
+    const bytes = Buffer.concat(names.map((n, i) => frame(makeQuery(n, { id: i + 1 }))));
+    s.write(bytes.subarray(0, bytes.length - 5));
+    setTimeout(() => s.write(bytes.subarray(bytes.length - 5)), 50);
+    const answers = (await readFrames(s, 3)).map(parse);
+    expect(answers.map((p) => p.header.id)).toEqual([1, 2, 3]);
+    expect(answers.map((p) => p.header.rcode)).toEqual([0, 0, 3]);
+    s.destroy();
+  });
+
+  it("closes idle connections after the idle timeout", async () => {
+    server = await startServe([
+      "--zones",
+      zonesDir().dir,
+      "--listen",
+      "127.0.0.1:0",
+      "--tcp-idle-timeout",
+      "200",
+    ]);
+    const s = await openTcp(server.port);
+    let closed = false;
+    s.on("close", () => {
+      closed = true;
+    });
+    await waitFor(() => closed, 5_000, "idle close");
+  });
+
+  it("caps open connections and keeps answering UDP", async () => {
+    server = await startServe([
+      "--zones",
+      zonesDir().dir,
+      "--listen",
+      "127.0.0.1:0",
+      "--tcp-max-connections",
+      "5",
+    ]);
+    const sockets = await Promise.all(Array.from({ length: 8 }, () => openTcp(server!.port)));
+    let closedCount = 0;
+    for (const s of sockets) s.on("close", () => closedCount++);
+    await waitFor(() => closedCount === 3, 5_000, "3 connections over the cap closed");
+    expect((await dig(server.port, ["www.example.com"])).status).toBe("NOERROR");
+    for (const s of sockets) s.destroy();
+  });
+});
