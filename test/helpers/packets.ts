@@ -17,7 +17,7 @@ export function makeQuery(name: string, opts: QueryOptions = {}): Buffer {
   const p = new Packet();
   p.header.id = opts.id ?? 0x1234;
   p.header.rd = opts.rd === false ? 0 : 1;
-  p.questions.push({ name, type: opts.type ?? Packet.TYPE.A, class: opts.class ?? Packet.CLASS.IN });
+  p.questions.push(new Packet.Question(name, opts.type ?? Packet.TYPE.A, opts.class ?? Packet.CLASS.IN));
   if (opts.edns) {
     p.additionals.push(
       Packet.Resource.EDNS([], {

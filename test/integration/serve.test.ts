@@ -3,7 +3,7 @@ import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dig } from "../helpers/dig.js";
-import { type Running, startServe, waitFor } from "../helpers/lbdns.js";
+import { type Running, startServe } from "../helpers/lbdns.js";
 import { tempDir } from "../helpers/zones.js";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/zones");
