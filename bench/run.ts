@@ -1,0 +1,188 @@
+/**
+ * `npm run bench`: drives each server with dnsperf on loopback, with the same settings for
+ * every case, and prints QPS, mean latency and loss with ratios measured in the same run.
+ *
+ *   npm run bench                 # 10 s per case
+ *   npm run bench -- --duration 3 # shorter
+ *   npm run bench -- --smoke      # 1 s per case: checks the bench itself works
+ *
+ * Results are also written to bench/results/<date>.json so runs can be compared.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const ROOT = join(import.meta.dirname, "../..");
+const args = process.argv.slice(2);
+const smoke = args.includes("--smoke");
+const durationArg = args.indexOf("--duration");
+const duration = smoke ? 1 : durationArg >= 0 ? Number(args[durationArg + 1]) : 10;
+
+interface CaseResult {
+  name: string;
+  server: string;
+  transport: "udp" | "tcp";
+  qps: number;
+  meanMs: number;
+  lost: number;
+  sent: number;
+}
+
+function ensureDnsperf(): void {
+  try {
+    execFileSync("dnsperf", ["-h"], { stdio: "ignore" });
+    return;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") return; // -h exits non-zero but exists
+  }
+  if (process.getuid?.() !== 0) throw new Error("dnsperf is not installed: apt-get install -y dnsperf");
+  console.error("installing dnsperf (apt-get)...");
+  execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit" });
+  execFileSync("apt-get", ["install", "-y", "-qq", "dnsperf"], { stdio: "inherit" });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/** Starts a child and waits for a JSON log line with the given msg. */
+function startChild(cmd: string[], readyMsg: string): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, cmd, { stdio: ["ignore", "pipe", "inherit"] });
+    let buf = "";
+    const timer = setTimeout(() => reject(new Error(`${cmd.join(" ")} did not start`)), 10_000);
+    child.stdout!.on("data", (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes(`"msg":"${readyMsg}"`)) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`${cmd.join(" ")} exited with ${code}`)));
+  });
+}
+
+function dnsperf(
+  port: number,
+  queries: string,
+  transport: "udp" | "tcp",
+): Omit<CaseResult, "name" | "server"> {
+  const out = execFileSync(
+    "dnsperf",
+    [
+      "-s",
+      "127.0.0.1",
+      "-p",
+      String(port),
+      "-d",
+      queries,
+      "-l",
+      String(duration),
+      "-c",
+      "4",
+      "-T",
+      "1",
+      "-q",
+      "200",
+    ].concat(transport === "tcp" ? ["-m", "tcp"] : []),
+    { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
+  );
+  const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? Number.NaN);
+  return {
+    transport,
+    qps: num(/Queries per second:\s+([\d.]+)/),
+    meanMs: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
+    lost: num(/Queries lost:\s+(\d+)/),
+    sent: num(/Queries sent:\s+(\d+)/),
+  };
+}
+
+async function main(): Promise<void> {
+  ensureDnsperf();
+  const work = mkdtempSync(join(tmpdir(), "lbdns-bench-"));
+  const file = (name: string, lines: string[]) => {
+    const path = join(work, name);
+    writeFileSync(path, `${lines.join("\n")}\n`);
+    return path;
+  };
+  const q = {
+    static: file("static.txt", ["www.example.com A"]),
+    nxdomain: file(
+      "nxdomain.txt",
+      Array.from({ length: 1000 }, (_, i) => `nx${i}.example.com A`),
+    ),
+    mx: file("mx.txt", ["example.com MX"]),
+    referral: file("referral.txt", ["host.sub.example.com A"]),
+    wildcard: file(
+      "wildcard.txt",
+      Array.from({ length: 1000 }, (_, i) => `h${i}.apps.example.com A`),
+    ),
+  };
+
+  const rawPort = await freePort();
+  const lbdnsPort = await freePort();
+  const raw = await startChild([join(ROOT, "dist/bench/raw-responder.js"), String(rawPort)], "raw serving");
+  const lbdns = await startChild(
+    [
+      join(ROOT, "dist/src/cli/main.js"),
+      "serve",
+      "--zones",
+      join(ROOT, "zones"),
+      "--listen",
+      `127.0.0.1:${lbdnsPort}`,
+    ],
+    "lbdns serving",
+  );
+  const results: CaseResult[] = [];
+  try {
+    const cases: [string, string, number, string, "udp" | "tcp"][] = [
+      ["raw dgram responder (ceiling)", "raw", rawPort, q.static, "udp"],
+      ["lbdns static A", "lbdns", lbdnsPort, q.static, "udp"],
+      ["lbdns NXDOMAIN (1000 names)", "lbdns", lbdnsPort, q.nxdomain, "udp"],
+      ["lbdns wildcard (1000 names)", "lbdns", lbdnsPort, q.wildcard, "udp"],
+      ["lbdns MX + additional", "lbdns", lbdnsPort, q.mx, "udp"],
+      ["lbdns referral + glue", "lbdns", lbdnsPort, q.referral, "udp"],
+      ["lbdns static A over TCP", "lbdns", lbdnsPort, q.static, "tcp"],
+    ];
+    for (const [name, server, port, queries, transport] of cases) {
+      results.push({ name, server, ...dnsperf(port, queries, transport) });
+    }
+  } finally {
+    raw.kill();
+    lbdns.kill();
+  }
+
+  const ceiling = results[0]!.qps;
+  console.log(`\nlbdns bench: dnsperf, ${duration} s per case, 4 clients, 200 outstanding, loopback\n`);
+  console.log(
+    `${"case".padEnd(34)} ${"QPS".padStart(10)} ${"mean ms".padStart(9)} ${"lost".padStart(8)}  ratio to raw`,
+  );
+  for (const r of results) {
+    console.log(
+      `${r.name.padEnd(34)} ${r.qps.toFixed(0).padStart(10)} ${r.meanMs.toFixed(3).padStart(9)} ${String(r.lost).padStart(8)}  ${(r.qps / ceiling).toFixed(2)}x`,
+    );
+  }
+  const staticRatio = results[1]!.qps / ceiling;
+  console.log(`\nlbdns static / raw Node ceiling: ${staticRatio.toFixed(2)}x (target >= 0.70x)`);
+
+  if (!smoke) {
+    const dir = join(ROOT, "bench/results");
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+    writeFileSync(path, JSON.stringify({ date: new Date().toISOString(), duration, results }, null, 2));
+    console.log(`results written to ${path}`);
+  }
+}
+
+main().catch((err) => {
+  console.error(`bench failed: ${(err as Error).message}`);
+  process.exit(1);
+});
