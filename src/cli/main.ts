@@ -1,12 +1,36 @@
 #!/usr/bin/env node
 /** `lbdns` command line (commander). */
 import { Command, InvalidArgumentError, Option } from "commander";
+import { STATUSES } from "../health/report.js";
+import { parseDuration } from "../pools/schema.js";
 import { CliError } from "./errors.js";
+import { report } from "./report.js";
 import { serve } from "./serve.js";
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return previous ? [...previous, value] : [value];
 }
+
+function number(name: string, min = 0) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isFinite(n) || n < min)
+      throw new InvalidArgumentError(`${name} must be a number >= ${min}`);
+    return n;
+  };
+}
+
+function duration(name: string) {
+  return (value: string): number => {
+    const ms = parseDuration(/^\d+(\.\d+)?$/.test(value) ? Number(value) : value);
+    if (ms === undefined || ms <= 0)
+      throw new InvalidArgumentError(`${name} must be a duration like 500ms, 60s or 2m`);
+    return ms;
+  };
+}
+
+const redisHelp =
+  "Redis URL: redis://[user:pass@]host:port[/db], rediss://... (TLS), redis-sentinel://host:26379[,host:port]/master";
 
 function positiveInt(name: string) {
   return (value: string): number => {
@@ -34,6 +58,19 @@ export function buildProgram(): Command {
       "address to answer on, UDP and TCP; repeat for more (IPv6 as [::1]:5300) (default: 127.0.0.1:5300)",
       collect,
     )
+    .option("--pools <file>", "pools file (default: <zones>/pools.yaml)")
+    .addOption(new Option("--redis <url>", `health reports from Redis; ${redisHelp}`).env("LBDNS_REDIS_URL"))
+    .option("--redis-prefix <prefix>", "key and channel prefix, so deployments can share one Redis", "lbdns:")
+    .option(
+      "--admin <host:port>",
+      "admin HTTP endpoint (reports, status, metrics), or 'off'",
+      "127.0.0.1:8053",
+    )
+    .addOption(
+      new Option("--admin-token <token>", "bearer token for the admin endpoint (required off loopback)").env(
+        "LBDNS_ADMIN_TOKEN",
+      ),
+    )
     .option("--log-queries", "log every query (off by default: it costs throughput)", false)
     .option("--log-level <level>", "pino log level: fatal, error, warn, info, debug, trace")
     .option(
@@ -51,12 +88,42 @@ export function buildProgram(): Command {
     .action(async (opts) => {
       await serve({
         zones: opts.zones,
+        pools: opts.pools,
         listen: opts.listen ?? ["127.0.0.1:5300"],
+        redis: opts.redis,
+        redisPrefix: opts.redisPrefix,
+        admin: opts.admin,
+        adminToken: opts.adminToken,
         logQueries: opts.logQueries,
         logLevel: opts.logLevel,
         tcpIdleTimeout: opts.tcpIdleTimeout,
         tcpMaxConnections: opts.tcpMaxConnections,
       });
+    });
+
+  program
+    .command("report")
+    .description("publish one health report for a member (SET with expiry + PUBLISH, or POST to a server)")
+    .requiredOption("--member <id>", "member id, as in pools.yaml")
+    .requiredOption("--load <n>", "current load, in the same unit as capacity", number("--load"))
+    .option(
+      "--capacity <n>",
+      "capacity (overrides pools.yaml while the report is fresh)",
+      number("--capacity", Number.MIN_VALUE),
+    )
+    .addOption(new Option("--status <status>", "member status").choices([...STATUSES]).default("up"))
+    .option(
+      "--ttl <duration>",
+      "how long Redis keeps the report (the key expires after this)",
+      duration("--ttl"),
+      60_000,
+    )
+    .addOption(new Option("--redis <url>", redisHelp).env("LBDNS_REDIS_URL"))
+    .option("--redis-prefix <prefix>", "key and channel prefix", "lbdns:")
+    .option("--server <url>", "post to a server's admin endpoint instead, e.g. http://127.0.0.1:8053")
+    .addOption(new Option("--token <token>", "bearer token for --server").env("LBDNS_ADMIN_TOKEN"))
+    .action(async (opts) => {
+      await report(opts);
     });
   return program;
 }

@@ -1,72 +1,146 @@
-/** `lbdns serve`: load zones, bind UDP+TCP, reload on SIGHUP, stop cleanly on SIGTERM/SIGINT. */
+/**
+ * `lbdns serve`: load zones and pools, load the health view (Redis, or the embedded memory
+ * store), then open the DNS sockets and the admin endpoint. Reload on SIGHUP, stop cleanly on
+ * SIGTERM/SIGINT.
+ */
 import { existsSync, statSync } from "node:fs";
+import { isIP } from "node:net";
+import { join } from "node:path";
 import { type ListenAddress, parseListen } from "../dns/listen.js";
 import { Responder } from "../dns/responder.js";
 import { DEFAULT_SERVER_OPTIONS, DnsServer } from "../dns/server.js";
-import { createLogger, type Logger } from "../ops/logger.js";
-import { buildZoneSet, type ZoneReloadReport } from "../ops/reload.js";
+import { ProbeSet } from "../health/probe.js";
+import { DEFAULT_REDIS_STORE, RedisHealthStore } from "../health/redis-store.js";
+import { redact, redisOptions } from "../health/redis-url.js";
+import { type HealthStore, MemoryHealthStore } from "../health/store.js";
+import { HealthTable } from "../health/table.js";
+import { startAdmin } from "../ops/admin.js";
+import { Catalog } from "../ops/catalog.js";
+import { createLogger } from "../ops/logger.js";
+import { createMetrics } from "../ops/metrics.js";
+import type { PoolEnv } from "../pools/runtime.js";
 import { displayName } from "../zone/name.js";
 import { typeName } from "../zone/types.js";
+import { ZoneSet } from "../zone/zoneset.js";
 import { CliError } from "./errors.js";
 
 export interface ServeOptions {
   zones: string;
+  pools?: string;
   listen: string[];
+  redis?: string;
+  redisPrefix: string;
+  admin: string;
+  adminToken?: string;
   logQueries: boolean;
   logLevel?: string;
   tcpIdleTimeout: number;
   tcpMaxConnections: number;
 }
 
+function listenArg(text: string): ListenAddress {
+  try {
+    return parseListen(text);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+}
+
+function isLoopback(host: string): boolean {
+  return host === "::1" || (isIP(host) === 4 && host.startsWith("127."));
+}
+
 export async function serve(opts: ServeOptions): Promise<void> {
   if (!existsSync(opts.zones) || !statSync(opts.zones).isDirectory()) {
     throw new CliError(`zones directory '${opts.zones}' does not exist`);
   }
-  const listens: ListenAddress[] = opts.listen.map((l) => {
+  const listens = opts.listen.map(listenArg);
+  const admin = opts.admin === "off" ? null : listenArg(opts.admin);
+  const token = opts.adminToken ?? null;
+  if (admin && !isLoopback(admin.host) && !token) {
+    throw new CliError(`--admin ${opts.admin} is not loopback: set --admin-token (or LBDNS_ADMIN_TOKEN)`);
+  }
+  let redisConnection: ReturnType<typeof redisOptions> | null = null;
+  if (opts.redis) {
     try {
-      return parseListen(l);
+      redisConnection = redisOptions(opts.redis);
     } catch (e) {
       throw new CliError((e as Error).message);
     }
-  });
-  const log = createLogger(opts.logLevel);
-  const { zones, report } = buildZoneSet(opts.zones, null);
-  logReport(log, report, "zones loaded");
+  }
 
+  const log = createLogger(opts.logLevel);
+  const table = new HealthTable(log);
+  const store: HealthStore = redisConnection
+    ? new RedisHealthStore(table, redisConnection, { ...DEFAULT_REDIS_STORE, prefix: opts.redisPrefix }, log)
+    : new MemoryHealthStore(table);
+  let catalog: Catalog | null = null;
+  const probes = new ProbeSet((id) => catalog?.pools?.memberChanged(id), log);
+  const env: PoolEnv = { table, probes, members: new Map(), counters: new Map(), log };
   const observer = opts.logQueries
     ? (q: { qname: string; qtype: number }, rcode: number, transport: string) =>
         log.info({ qname: displayName(q.qname), qtype: typeName(q.qtype), rcode, transport }, "query")
     : null;
-  const responder = new Responder(zones, observer, (err) => log.error({ err }, "error answering a query"));
+  const responder = new Responder(new ZoneSet([]), observer, (err) =>
+    log.error({ err }, "error answering a query"),
+  );
+  catalog = new Catalog(
+    opts.zones,
+    opts.pools ?? join(opts.zones, "pools.yaml"),
+    env,
+    probes,
+    responder,
+    log,
+  );
+  catalog.load();
+  // Reports first, sockets second: never answer from an empty view while reports exist.
+  await store.start();
+
   const server = new DnsServer(
     responder,
-    {
-      ...DEFAULT_SERVER_OPTIONS,
-      idleTimeoutMs: opts.tcpIdleTimeout,
-      maxConnections: opts.tcpMaxConnections,
-    },
+    { ...DEFAULT_SERVER_OPTIONS, idleTimeoutMs: opts.tcpIdleTimeout, maxConnections: opts.tcpMaxConnections },
     (err) => log.error({ err }, "socket error"),
   );
+  const metrics = createMetrics(env, store, catalog);
+  let adminServer: Awaited<ReturnType<typeof startAdmin>> | null = null;
   let bound: Awaited<ReturnType<DnsServer["start"]>>;
   try {
+    if (admin)
+      adminServer = await startAdmin(admin.host, admin.port, {
+        store,
+        pools: () => catalog.pools,
+        metrics,
+        token,
+      });
     bound = await server.start(listens);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const hint = err.code === "EACCES" ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : "";
+    await store.stop();
+    probes.stop();
+    adminServer?.server.close();
     throw new CliError(`cannot listen: ${err.message}${hint}`);
   }
   log.info(
-    { listen: bound.map((b) => b.text), zones: zones.zones.size, records: report.records },
+    {
+      listen: bound.map((b) => b.text),
+      admin:
+        adminServer && admin
+          ? `${admin.host.includes(":") ? `[${admin.host}]` : admin.host}:${adminServer.port}`
+          : null,
+      store: store.kind,
+      redis: opts.redis ? redact(opts.redis) : undefined,
+      zones: catalog.zones?.zones.size ?? 0,
+      pools: catalog.pools?.byName.size ?? 0,
+    },
     "lbdns serving",
   );
 
   process.on("SIGHUP", () => {
     try {
-      const next = buildZoneSet(opts.zones, responder.zoneSet);
-      responder.setZones(next.zones);
-      logReport(log, next.report, "zones reloaded");
+      catalog.load();
     } catch (err) {
-      log.error({ err }, "reload failed; keeping the current zones");
+      log.error({ err }, "reload failed; keeping the current state");
     }
   });
   let stopping = false;
@@ -74,7 +148,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "lbdns stopping");
-    server.stop().then(
+    probes.stop();
+    adminServer?.server.close();
+    Promise.all([server.stop(), store.stop()]).then(
       () => {
         log.info("lbdns stopped");
         process.exit(0);
@@ -87,20 +163,4 @@ export async function serve(opts: ServeOptions): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
-}
-
-function logReport(log: Logger, report: ZoneReloadReport, msg: string): void {
-  for (const e of report.errors) log.error({ file: e.file }, e.message);
-  for (const w of report.warnings) log.warn({ file: w.file, line: w.line }, w.reason);
-  log.info(
-    {
-      added: report.added,
-      removed: report.removed,
-      changed: report.changed,
-      kept: report.kept,
-      failed: report.errors.length,
-      records: report.records,
-    },
-    msg,
-  );
 }

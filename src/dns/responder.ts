@@ -2,7 +2,8 @@
  * One query in, one response out (or nothing, for packets that must be dropped).
  * decode -> zone lookup -> answer -> encode; synchronous, over in-memory state only.
  */
-import { lookup, RCODE } from "../zone/lookup.js";
+import type { Pool } from "../pools/pool-set.js";
+import { lookup, nodataResult, RCODE } from "../zone/lookup.js";
 import { CLASS_ANY, CLASS_IN, T } from "../zone/types.js";
 import type { ZoneSet } from "../zone/zoneset.js";
 import { decodeQuery, type Query } from "./query.js";
@@ -14,6 +15,7 @@ export type QueryObserver = (query: Query, rcode: number, transport: Transport) 
 
 export class Responder {
   private zones: ZoneSet;
+  private pools: ReadonlyMap<string, Pool> = new Map();
 
   constructor(
     zones: ZoneSet,
@@ -23,9 +25,10 @@ export class Responder {
     this.zones = zones;
   }
 
-  /** Swaps in a new zone set; queries already answered keep the old one, later ones see the new. */
-  setZones(zones: ZoneSet): void {
+  /** Swaps in new zones and pools together; each query sees either the old pair or the new one. */
+  setState(zones: ZoneSet, pools: ReadonlyMap<string, Pool>): void {
     this.zones = zones;
+    this.pools = pools;
   }
 
   get zoneSet(): ZoneSet {
@@ -57,7 +60,17 @@ export class Responder {
       return buildResponse(buf, q.id, q.flags, q.questionEnd, q.edns, refusal, false, EMPTY_SECTIONS, limit);
     }
     try {
-      const result = lookup(this.zones, q.qname, q.qtype);
+      const pool = this.pools.get(q.qname);
+      if (pool !== undefined) {
+        const a = pool.answer(q.qtype);
+        if (a !== null) {
+          if (this.observe) this.observe(q, a.rcode, transport);
+          return buildResponse(buf, q.id, q.flags, q.questionEnd, q.edns, a.rcode, a.aa, a.sections, limit);
+        }
+      }
+      let result = lookup(this.zones, q.qname, q.qtype);
+      // A pool name exists even when the zone file has no records for it.
+      if (pool !== undefined && result.kind === "nxdomain" && result.zone) result = nodataResult(result.zone);
       if (this.observe) this.observe(q, result.rcode, transport);
       return buildResponse(
         buf,

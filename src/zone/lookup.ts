@@ -194,6 +194,18 @@ function negative(zone: Zone, kind: "nodata" | "nxdomain", answer: RR[]): Lookup
   };
 }
 
+const nodataByZone = new WeakMap<Zone, LookupResult>();
+
+/** NODATA for a name that exists only through a binding outside the zone file (a pool name). */
+export function nodataResult(zone: Zone): LookupResult {
+  let r = nodataByZone.get(zone);
+  if (!r) {
+    r = negative(zone, "nodata", []);
+    nodataByZone.set(zone, r);
+  }
+  return r;
+}
+
 function nxdomain(zone: Zone): LookupResult {
   let r = zone.memo as LookupResult | undefined;
   if (!r) {

@@ -1,0 +1,67 @@
+/** `lbdns report`: publish one health report (handy for scripts, tests and manual overrides). */
+import { Redis } from "ioredis";
+import { postToServer, publishToRedis } from "../health/publish.js";
+import { redact, redisOptions } from "../health/redis-url.js";
+import { type Report, type ReportStatus, reportSchema } from "../health/report.js";
+import { CliError } from "./errors.js";
+
+export interface ReportOptions {
+  member: string;
+  load: number;
+  capacity?: number;
+  status: ReportStatus;
+  ttl: number;
+  redis?: string;
+  redisPrefix: string;
+  server?: string;
+  token?: string;
+}
+
+export async function report(opts: ReportOptions): Promise<void> {
+  if (!opts.redis && !opts.server)
+    throw new CliError("say where to send it: --redis URL (or LBDNS_REDIS_URL) or --server URL");
+  if (opts.redis && opts.server) throw new CliError("--redis and --server are alternatives: give one");
+  const candidate: Report = {
+    v: 1,
+    member: opts.member,
+    status: opts.status,
+    load: opts.load,
+    ...(opts.capacity !== undefined ? { capacity: opts.capacity } : {}),
+    ts: Date.now(),
+  };
+  const parsed = reportSchema.safeParse(candidate);
+  if (!parsed.success) {
+    const iss = parsed.error.issues[0]!;
+    throw new CliError(`invalid report: ${iss.path.join(".")}: ${iss.message}`);
+  }
+  if (opts.server) {
+    try {
+      await postToServer(opts.server, parsed.data, opts.token);
+    } catch (e) {
+      throw new CliError(`could not post the report: ${(e as Error).message}`, 1);
+    }
+    return;
+  }
+  let connection: ReturnType<typeof redisOptions>;
+  try {
+    connection = redisOptions(opts.redis!);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+  const client = new Redis({
+    ...connection,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 3_000,
+  });
+  client.on("error", () => {}); // reported through the rejected command below
+  try {
+    await client.connect();
+    await publishToRedis(client, opts.redisPrefix, parsed.data, opts.ttl);
+  } catch (e) {
+    throw new CliError(`could not publish to ${redact(opts.redis!)}: ${(e as Error).message}`, 1);
+  } finally {
+    client.disconnect();
+  }
+}

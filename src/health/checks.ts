@@ -1,0 +1,69 @@
+/**
+ * Service checks shared by the server's built-in probes and the agent: TCP connect, HTTP GET
+ * (2xx/3xx), SMTP banner (220, then QUIT). Each resolves with the round-trip time or rejects with
+ * a short reason, and never outlives its timeout.
+ */
+import { request } from "node:http";
+import { connect } from "node:net";
+
+export interface CheckTarget {
+  type: "tcp" | "http" | "smtp";
+  host: string;
+  port: number;
+  path?: string;
+  timeoutMs: number;
+}
+
+export function runCheck(t: CheckTarget): Promise<number> {
+  const started = performance.now();
+  const done = () => performance.now() - started;
+  if (t.type === "http") return httpCheck(t).then(done);
+  return new Promise((resolve, reject) => {
+    let banner = "";
+    const socket = connect({ host: t.host, port: t.port });
+    const fail = (reason: string) => {
+      socket.destroy();
+      reject(new Error(reason));
+    };
+    socket.setTimeout(t.timeoutMs, () => fail(`timeout after ${t.timeoutMs} ms`));
+    socket.on("error", (e) => fail(e.message));
+    socket.on("connect", () => {
+      if (t.type === "tcp") {
+        socket.destroy();
+        resolve(done());
+      }
+    });
+    socket.on("data", (chunk: Buffer) => {
+      banner += chunk.toString("latin1");
+      if (!banner.includes("\n")) {
+        if (banner.length > 4096) fail("no SMTP banner line");
+        return;
+      }
+      if (!banner.startsWith("220")) return fail(`SMTP banner is '${banner.split("\r")[0]!.slice(0, 60)}'`);
+      const rtt = done();
+      socket.end("QUIT\r\n");
+      socket.setTimeout(0);
+      resolve(rtt);
+    });
+    socket.on("end", () => {
+      if (t.type === "smtp" && !banner.startsWith("220")) fail("connection closed before the SMTP banner");
+    });
+  });
+}
+
+function httpCheck(t: CheckTarget): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: t.host, port: t.port, path: t.path ?? "/", method: "GET", timeout: t.timeoutMs, agent: false },
+      (res) => {
+        res.resume();
+        const code = res.statusCode ?? 0;
+        if (code >= 200 && code < 400) resolve();
+        else reject(new Error(`HTTP ${code}`));
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`timeout after ${t.timeoutMs} ms`)));
+    req.on("error", reject);
+    req.end();
+  });
+}

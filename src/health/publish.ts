@@ -1,0 +1,42 @@
+/**
+ * Publishing a report per the contract: `SET <prefix>health:<member> <json> PX <ttl>` and
+ * `PUBLISH <prefix>health <json>`, in one MULTI so readers never see one without the other.
+ * Or, without Redis, POST it to a server's admin endpoint.
+ */
+import type { Redis } from "ioredis";
+import { healthChannel, healthKey } from "./redis-store.js";
+import type { Report } from "./report.js";
+
+export async function publishToRedis(
+  client: Redis,
+  prefix: string,
+  report: Report,
+  ttlMs: number,
+): Promise<void> {
+  const json = JSON.stringify(report);
+  const results = await client
+    .multi()
+    .set(healthKey(prefix, report.member), json, "PX", Math.max(1, Math.round(ttlMs)))
+    .publish(healthChannel(prefix), json)
+    .exec();
+  const failed = results?.find(([err]) => err);
+  if (!results || failed) throw failed?.[0] ?? new Error("transaction aborted");
+}
+
+export async function postToServer(
+  serverUrl: string,
+  report: Report,
+  token: string | undefined,
+): Promise<void> {
+  const url = new URL("/v1/reports", serverUrl);
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(report),
+    signal: AbortSignal.timeout(5_000),
+  });
+  if (!res.ok) {
+    const body = (await res.json().catch(() => ({}))) as { error?: string };
+    throw new Error(`${url.origin} answered ${res.status}: ${body.error ?? res.statusText}`);
+  }
+}

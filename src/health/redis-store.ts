@@ -1,0 +1,133 @@
+/**
+ * RedisHealthStore: follows `<prefix>health:*` keys and the `<prefix>health` channel.
+ *
+ * Start: wait (bounded) for the connection, load every key (SCAN + MGET), subscribe. Then resync
+ * every few seconds and right after every reconnect, so a missed publish or a Redis restart heals
+ * quickly. Commands fail fast while disconnected (no offline queue), and the table keeps the last
+ * view, whose members go stale on their own as their reports age.
+ */
+import { Redis, type RedisOptions } from "ioredis";
+import type { Logger } from "pino";
+import type { HealthStore } from "./store.js";
+import type { HealthTable } from "./table.js";
+
+export interface RedisStoreOptions {
+  prefix: string;
+  resyncMs: number;
+  startWaitMs: number;
+}
+
+export const DEFAULT_REDIS_STORE: RedisStoreOptions = {
+  prefix: "lbdns:",
+  resyncMs: 5_000,
+  startWaitMs: 3_000,
+};
+
+export function healthKey(prefix: string, member: string): string {
+  return `${prefix}health:${member}`;
+}
+
+export function healthChannel(prefix: string): string {
+  return `${prefix}health`;
+}
+
+export function backoff(attempt: number): number {
+  return Math.min(100 * 2 ** Math.min(attempt, 6), 5_000);
+}
+
+export class RedisHealthStore implements HealthStore {
+  readonly kind = "redis" as const;
+  private readonly client: Redis;
+  private readonly subscriber: Redis;
+  private timer: NodeJS.Timeout | null = null;
+  private syncing = false;
+  private lastError = "";
+  lastSyncAt: number | null = null;
+
+  constructor(
+    readonly table: HealthTable,
+    connection: RedisOptions,
+    private readonly options: RedisStoreOptions,
+    private readonly log: Logger,
+  ) {
+    const common: RedisOptions = {
+      ...connection,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: backoff,
+      connectTimeout: 2_000,
+    };
+    this.client = new Redis(common);
+    this.subscriber = new Redis({ ...common, enableOfflineQueue: true });
+    for (const [name, conn] of [
+      ["redis", this.client],
+      ["redis subscriber", this.subscriber],
+    ] as const) {
+      conn.on("error", (err: Error) => {
+        // ioredis retries on its own; log each distinct failure once, not every retry.
+        if (err.message !== this.lastError) this.log.warn({ err: err.message }, `${name} connection error`);
+        this.lastError = err.message;
+      });
+    }
+    this.client.on("ready", () => {
+      this.lastError = "";
+      this.log.info("redis connected; resyncing health view");
+      void this.resync();
+    });
+    this.subscriber.on("message", (_channel: string, message: string) => {
+      this.table.offerText(message, "pubsub");
+    });
+  }
+
+  connected(): boolean {
+    return this.client.status === "ready";
+  }
+
+  async start(): Promise<void> {
+    const channel = healthChannel(this.options.prefix);
+    const ready = Promise.all([
+      this.client.connect(),
+      this.subscriber.connect().then(() => this.subscriber.subscribe(channel)),
+    ]).then(() => this.resync());
+    ready.catch(() => {}); // reconnects and resyncs are driven by the 'ready' handler
+    const waited = await Promise.race([
+      ready.then(() => true).catch(() => false),
+      new Promise<boolean>((r) => setTimeout(() => r(false), this.options.startWaitMs).unref()),
+    ]);
+    if (!waited) this.log.warn("redis not reachable at start; serving without reports until it is");
+    this.timer = setInterval(() => void this.resync(), this.options.resyncMs);
+    this.timer.unref();
+  }
+
+  /** Reads every health key; new reports (unseen ts) refresh members, known ones do not. */
+  async resync(): Promise<void> {
+    if (this.syncing || this.client.status !== "ready") return;
+    this.syncing = true;
+    try {
+      const match = `${this.options.prefix}health:*`;
+      let cursor = "0";
+      do {
+        const [next, keys] = await this.client.scan(cursor, "MATCH", match, "COUNT", 1000);
+        cursor = next;
+        if (keys.length === 0) continue;
+        const values = await this.client.mget(...keys);
+        for (let i = 0; i < keys.length; i++) {
+          const v = values[i];
+          if (v !== null && v !== undefined) this.table.offerText(v, keys[i]!);
+        }
+      } while (cursor !== "0");
+      this.lastSyncAt = this.table.clock();
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, "resync failed");
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.client.disconnect();
+    this.subscriber.disconnect();
+  }
+}

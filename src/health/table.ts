@@ -1,0 +1,92 @@
+/**
+ * The in-memory health view: the latest report per member and when it arrived.
+ *
+ * Freshness is counted from when a *new* report arrived (a `ts` or content not seen before for
+ * that member), on this server's monotonic clock. Re-reading the same report (a resync) does not
+ * refresh it, and the agent's `ts` is never compared with our clock, so a dead agent goes stale on
+ * time whatever its clock says. Bad reports are logged at most once per source per minute and
+ * never replace good data.
+ */
+import { performance } from "node:perf_hooks";
+import type { Logger } from "pino";
+import { parseReport, type Report } from "./report.js";
+
+export interface HealthEntry {
+  report: Report;
+  /** Monotonic milliseconds (performance.now()) when this report first arrived. */
+  receivedAt: number;
+}
+
+export type HealthListener = (member: string) => void;
+
+export const monotonicNow = (): number => performance.now();
+
+const GARBAGE_LOG_INTERVAL_MS = 60_000;
+
+export class HealthTable {
+  private readonly entries = new Map<string, HealthEntry>();
+  private readonly listeners: HealthListener[] = [];
+  private readonly garbageLogged = new Map<string, number>();
+  private known: ReadonlySet<string> | null = null;
+  rejected = 0;
+
+  constructor(
+    private readonly log: Logger,
+    readonly clock: () => number = monotonicNow,
+  ) {}
+
+  /** Member ids that pools.yaml defines; reports for others are ignored. */
+  setKnownMembers(ids: ReadonlySet<string>): void {
+    this.known = ids;
+    for (const id of this.entries.keys()) if (!ids.has(id)) this.entries.delete(id);
+  }
+
+  get(member: string): HealthEntry | undefined {
+    return this.entries.get(member);
+  }
+
+  members(): IterableIterator<[string, HealthEntry]> {
+    return this.entries.entries();
+  }
+
+  onChange(listener: HealthListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Offers a report from `source` (a Redis key, "pubsub", "admin"...). Returns why it was refused, or null. */
+  offerText(text: string, source: string): string | null {
+    const parsed = parseReport(text);
+    if (!parsed.ok) {
+      this.reject(source, parsed.reason);
+      return parsed.reason;
+    }
+    return this.offer(parsed.report, source);
+  }
+
+  offer(report: Report, source: string): string | null {
+    if (this.known && !this.known.has(report.member)) {
+      const reason = `unknown member '${report.member}'`;
+      this.reject(source, reason);
+      return reason;
+    }
+    const old = this.entries.get(report.member);
+    if (old && sameReport(old.report, report)) return null;
+    this.entries.set(report.member, { report, receivedAt: this.clock() });
+    for (const l of this.listeners) l(report.member);
+    return null;
+  }
+
+  private reject(source: string, reason: string): void {
+    this.rejected++;
+    const now = this.clock();
+    const last = this.garbageLogged.get(source);
+    if (last !== undefined && now - last < GARBAGE_LOG_INTERVAL_MS) return;
+    if (this.garbageLogged.size > 10_000) this.garbageLogged.clear();
+    this.garbageLogged.set(source, now);
+    this.log.warn({ source, reason }, "ignoring bad health report");
+  }
+}
+
+function sameReport(a: Report, b: Report): boolean {
+  return a.ts === b.ts && a.status === b.status && a.load === b.load && a.capacity === b.capacity;
+}

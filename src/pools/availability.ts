@@ -1,0 +1,81 @@
+/**
+ * Is a member available right now, and if not, why (DESIGN.md §5)?
+ * Available = state active, probe passing (when configured), a fresh report with status up,
+ * and utilization below the shed threshold. Shedding has hysteresis: a shed member is re-admitted
+ * only below max-utilization - 0.1, so a member hovering at the threshold does not flap.
+ * A member with a passing probe and no fresh report is available as probe-only, at load 0.
+ */
+
+import type { ProbeState } from "../health/probe.js";
+import type { HealthEntry } from "../health/table.js";
+
+export type Reason =
+  | "available"
+  | "probe-only"
+  | "disabled"
+  | "drained"
+  | "probe-down"
+  | "no-report"
+  | "stale"
+  | "down"
+  | "drain"
+  | "busy"
+  | "shed";
+
+export interface Assessment {
+  reason: Reason;
+  available: boolean;
+  load: number | null;
+  capacity: number;
+  utilization: number;
+  /** Age of the report in ms, null without one. */
+  ageMs: number | null;
+  /** Monotonic time at which this assessment expires by staleness (Infinity: it does not). */
+  freshUntil: number;
+  shed: boolean;
+}
+
+export interface AssessInput {
+  state: "active" | "drain" | "disabled";
+  capacity: number;
+  hasProbe: boolean;
+}
+
+export const SHED_HYSTERESIS = 0.1;
+
+export function assess(
+  m: AssessInput,
+  entry: HealthEntry | undefined,
+  probe: ProbeState | undefined,
+  now: number,
+  staleAfterMs: number,
+  maxUtilization: number,
+  wasShed: boolean,
+): Assessment {
+  const ageMs = entry ? now - entry.receivedAt : null;
+  const fresh = entry !== undefined && ageMs! < staleAfterMs;
+  const capacity = (fresh ? entry.report.capacity : undefined) ?? m.capacity;
+  const load = fresh ? entry.report.load : null;
+  const base = { load, capacity, utilization: load === null ? 0 : load / capacity, ageMs, shed: false };
+  const no = (reason: Reason): Assessment => ({
+    ...base,
+    reason,
+    available: false,
+    freshUntil: Infinity,
+    shed: wasShed,
+  });
+  if (m.state === "disabled") return no("disabled");
+  if (m.state === "drain") return no("drained");
+  if (m.hasProbe && probe?.up !== true) return no("probe-down");
+  if (!fresh) {
+    if (m.hasProbe) return { ...base, reason: "probe-only", available: true, freshUntil: Infinity };
+    return no(entry ? "stale" : "no-report");
+  }
+  const freshUntil = entry.receivedAt + staleAfterMs;
+  const status = entry.report.status;
+  if (status !== "up") return { ...no(status), freshUntil };
+  const threshold = wasShed ? maxUtilization - SHED_HYSTERESIS : maxUtilization;
+  if (base.utilization >= threshold)
+    return { ...base, reason: "shed", available: false, freshUntil, shed: true };
+  return { ...base, reason: "available", available: true, freshUntil };
+}

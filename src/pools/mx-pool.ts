@@ -1,0 +1,207 @@
+/**
+ * Runtime of an MX pool: mail is never refused while a relay exists.
+ *
+ * The answer lists the available primaries at their preference (highest headroom first), then
+ * every relay at its (strictly higher) preference. When no primary is available, the standby
+ * servers that are up are listed as primaries; when none is, the relays alone. With no relay and
+ * nothing available, the zone's static MX records answer, or else every configured primary: a
+ * sending MTA retries a server that is down, but cannot retry an empty answer.
+ * The additional section carries the targets' addresses (configured, or from our zones).
+ */
+import ipaddr from "ipaddr.js";
+import { encodeSections, sectionsOf } from "../dns/wire.js";
+import { lookup, RCODE, type RR } from "../zone/lookup.js";
+import { keyOf, parseName, toWire } from "../zone/name.js";
+import { T } from "../zone/types.js";
+import type { ZoneSet } from "../zone/zoneset.js";
+import type { MemberView } from "./address-pool.js";
+import { type Assessment, assess } from "./availability.js";
+import { counterFor, memberState, type PoolAnswer, type PoolEnv } from "./runtime.js";
+import type { MxMemberConfig, MxPoolConfig } from "./schema.js";
+
+interface Host {
+  host: Buffer[];
+  preference: number;
+}
+
+export class MxPool {
+  readonly kind = "mx" as const;
+  private current!: PoolAnswer;
+  private assessments: Assessment[] = [];
+  private standbyAssessments: Assessment[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private lastState = "";
+  /** The MX set being answered, for status and explain. */
+  listed: { host: string; preference: number; role: "primary" | "standby" | "relay" | "static" }[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly config: MxPoolConfig,
+    readonly keys: readonly string[],
+    private readonly zones: ZoneSet,
+    private readonly env: PoolEnv,
+  ) {
+    this.rebuild();
+  }
+
+  memberIds(): string[] {
+    return [...this.config.members, ...this.config.standby].map((m) => m.id);
+  }
+
+  answer(qtype: number): PoolAnswer | null {
+    if (qtype !== T.MX) return null;
+    this.current.counter.n++;
+    return this.current;
+  }
+
+  rebuild(): void {
+    const now = this.env.table.clock();
+    const judge = (m: MxMemberConfig): Assessment => {
+      const state = memberState(this.env, m.id);
+      const input = { state: m.state, capacity: m.capacity, hasProbe: m.check !== undefined };
+      const a = assess(
+        input,
+        this.env.table.get(m.id),
+        this.env.probes?.get(m.id),
+        now,
+        this.config["stale-after"],
+        this.config["max-utilization"],
+        state.shed,
+      );
+      state.shed = a.shed;
+      return a;
+    };
+    this.assessments = this.config.members.map(judge);
+    this.standbyAssessments = this.config.standby.map(judge);
+    const byHeadroom = (list: MxMemberConfig[], as: Assessment[]) =>
+      list
+        .map((m, i) => ({ m, a: as[i]! }))
+        .filter((x) => x.a.available)
+        .sort((x, y) => y.a.capacity * (1 - y.a.utilization) - x.a.capacity * (1 - x.a.utilization))
+        .map((x) => x.m);
+    let primaries = byHeadroom(this.config.members, this.assessments);
+    let role: "primary" | "standby" = "primary";
+    if (primaries.length === 0) {
+      primaries = byHeadroom(this.config.standby, this.standbyAssessments);
+      role = "standby";
+    }
+    const relays = this.config.relays.map((r) => ({
+      host: parseName(r.host, null),
+      preference: r.preference,
+    }));
+    const hosts: Host[] = primaries.map((m) => ({ host: parseName(m.host, null), preference: m.preference }));
+    this.listed = [
+      ...primaries.map((m) => ({ host: m.host, preference: m.preference, role })),
+      ...this.config.relays.map((r) => ({ host: r.host, preference: r.preference, role: "relay" as const })),
+    ];
+    let state = `${role}:${primaries.length}`;
+    if (hosts.length + relays.length === 0) {
+      state = "last-resort";
+      this.current = this.lastResort();
+    } else {
+      this.current = this.encode(
+        [...hosts, ...relays],
+        [...primaries, ...this.config.members, ...this.config.standby],
+      );
+    }
+    if (state !== this.lastState && this.lastState !== "") {
+      const level = role === "primary" && primaries.length > 0 ? "info" : "warn";
+      this.env.log[level](
+        { pool: this.name, primaries: primaries.map((m) => m.id), role, relays: relays.length },
+        "MX answer changed",
+      );
+    }
+    this.lastState = state;
+    this.scheduleExpiry(now);
+  }
+
+  private encode(hosts: Host[], known: MxMemberConfig[]): PoolAnswer {
+    const answer: RR[] = hosts.map((h) => {
+      const name = toWire(h.host);
+      const rdata = Buffer.alloc(2 + name.length);
+      rdata.writeUInt16BE(h.preference, 0);
+      name.copy(rdata, 2);
+      return { owner: null, type: T.MX, ttl: this.config.ttl, rdata };
+    });
+    const additional: RR[] = [];
+    const seen = new Set<string>();
+    for (const h of hosts) {
+      const key = keyOf(h.host);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const member = known.find((m) => m.address && keyOf(parseName(m.host, null)) === key);
+      if (member?.address) {
+        for (const a of member.address) {
+          const p = ipaddr.parse(a);
+          additional.push({
+            owner: toWire(h.host),
+            type: p.kind() === "ipv4" ? T.A : T.AAAA,
+            ttl: this.config.ttl,
+            rdata: Buffer.from(p.toByteArray()),
+          });
+        }
+        continue;
+      }
+      for (const type of [T.A, T.AAAA]) {
+        const r = lookup(this.zones, key, type);
+        if (r.kind === "success" && r.aa)
+          for (const rr of r.answer) if (rr.type === type) additional.push({ ...rr, owner: toWire(h.host) });
+      }
+    }
+    return {
+      rcode: RCODE.NOERROR,
+      aa: true,
+      sections: encodeSections(answer, [], additional),
+      counter: counterFor(this.env, this.name, "mx"),
+    };
+  }
+
+  private lastResort(): PoolAnswer {
+    const r = lookup(this.zones, this.keys[0]!, T.MX);
+    if (r.kind === "success" && r.answer.length > 0) {
+      this.listed = [];
+      return {
+        rcode: r.rcode,
+        aa: r.aa,
+        sections: sectionsOf(r),
+        counter: counterFor(this.env, this.name, "static"),
+      };
+    }
+    const all = this.config.members.map((m) => ({ host: parseName(m.host, null), preference: m.preference }));
+    this.listed = this.config.members.map((m) => ({
+      host: m.host,
+      preference: m.preference,
+      role: "static" as const,
+    }));
+    return this.encode(all, this.config.members);
+  }
+
+  private scheduleExpiry(now: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    let next = Infinity;
+    for (const a of [...this.assessments, ...this.standbyAssessments])
+      if (a.freshUntil > now && a.freshUntil < next) next = a.freshUntil;
+    if (next === Infinity) return;
+    this.timer = setTimeout(() => this.rebuild(), Math.max(1, Math.ceil(next - now) + 1));
+    this.timer.unref();
+  }
+
+  describe(): MemberView[] {
+    const view = (m: MxMemberConfig, a: Assessment): MemberView => ({
+      ...a,
+      id: m.id,
+      role: "member",
+      addresses: m.address ?? [],
+      answered: 0,
+    });
+    return [
+      ...this.config.members.map((m, i) => view(m, this.assessments[i]!)),
+      ...this.config.standby.map((m, i) => view(m, this.standbyAssessments[i]!)),
+    ];
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Selection policies (DESIGN.md §5) as pure functions over the available candidates. The
+ * expensive part (weights, ranking) is computed when the pool's snapshot is rebuilt, that is when
+ * a report arrives; a query only draws a number and binary-searches, with no allocation.
+ *
+ * - headroom: weighted random, weight = capacity x (1 - utilization): "lowest load relative to
+ *   capacity" without herding every resolver onto one server between two reports.
+ * - least-loaded: the lowest utilization (ties: larger capacity, then configured order).
+ * - round-robin: rotate. weighted: random by static weight. failover: first in configured order.
+ */
+
+export type Policy = "headroom" | "least-loaded" | "round-robin" | "weighted" | "failover";
+
+export interface Candidate {
+  utilization: number;
+  capacity: number;
+  weight: number;
+}
+
+/** Cumulative weights for the random policies; null for the deterministic ones. */
+export function cumulativeWeights(policy: Policy, candidates: readonly Candidate[]): Float64Array | null {
+  if (policy !== "headroom" && policy !== "weighted") return null;
+  const out = new Float64Array(candidates.length);
+  let total = 0;
+  for (let i = 0; i < candidates.length; i++) {
+    const c = candidates[i]!;
+    const w = policy === "headroom" ? c.capacity * Math.max(0, 1 - c.utilization) : c.weight;
+    total += w > 0 ? w : 0;
+    out[i] = total;
+  }
+  if (total === 0) for (let i = 0; i < out.length; i++) out[i] = i + 1; // all saturated: spread evenly
+  return out;
+}
+
+/** Index of the weight interval that `r` in [0, 1) falls into. */
+export function pickWeighted(cumulative: Float64Array, r: number): number {
+  const target = r * cumulative[cumulative.length - 1]!;
+  let lo = 0;
+  let hi = cumulative.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (cumulative[mid]! > target) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** Preference order: who answers first for the deterministic policies, and who fills extra answers. */
+export function ranking(policy: Policy, candidates: readonly Candidate[]): number[] {
+  const idx = candidates.map((_, i) => i);
+  if (policy === "failover" || policy === "round-robin" || policy === "weighted") return idx;
+  return idx.sort((a, b) => {
+    const ca = candidates[a]!;
+    const cb = candidates[b]!;
+    if (policy === "headroom") {
+      const ha = ca.capacity * (1 - ca.utilization);
+      const hb = cb.capacity * (1 - cb.utilization);
+      if (ha !== hb) return hb - ha;
+    }
+    return ca.utilization - cb.utilization || cb.capacity - ca.capacity || a - b;
+  });
+}

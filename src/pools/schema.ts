@@ -1,0 +1,146 @@
+/**
+ * `zones/pools.yaml` (DESIGN.md §3) as a zod schema. Objects are strict, so a misspelt key is an
+ * error rather than a silently ignored setting.
+ */
+import ipaddr from "ipaddr.js";
+import { z } from "zod";
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "6s", "500ms", "2m", or a number of seconds -> milliseconds. */
+export function parseDuration(value: string | number): number | undefined {
+  if (typeof value === "number") return Number.isFinite(value) && value >= 0 ? value * 1000 : undefined;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * DURATION_UNITS[m[2]!]!;
+}
+
+const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (ms === undefined) {
+    ctx.addIssue({ code: "custom", message: `'${v}' is not a duration (like 500ms, 6s, 2m)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const address = z
+  .string()
+  .refine(
+    (s) =>
+      ipaddr.isValid(s) && !s.includes("%") && (ipaddr.IPv4.isValidFourPartDecimal(s) || s.includes(":")),
+    {
+      error: (iss) => `'${String(iss.input)}' is not an IP address`,
+    },
+  );
+
+const absoluteName = z
+  .string()
+  .refine((s) => s.endsWith("."), {
+    error: (iss) => `'${String(iss.input)}' must be an absolute name ending in '.'`,
+  });
+
+const cidr = z.string().refine(
+  (s) => {
+    try {
+      ipaddr.parseCIDR(s);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: (iss) => `'${String(iss.input)}' is not a CIDR block` },
+);
+
+export const checkSchema = z.strictObject({
+  type: z.enum(["tcp", "http", "smtp"]),
+  port: z.number().int().min(1).max(65535),
+  path: z.string().startsWith("/").default("/"),
+  interval: duration.default(5000),
+  timeout: duration.default(2000),
+  rise: z.number().int().min(1).max(100).default(2),
+  fall: z.number().int().min(1).max(100).default(3),
+});
+
+const memberState = z.enum(["active", "drain", "disabled"]);
+
+export const memberSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "ids are letters, digits, '.', '_' and '-'"),
+  address: z.union([address, z.array(address).min(1)]).transform((a) => (Array.isArray(a) ? a : [a])),
+  capacity: z.number().positive().finite().default(100),
+  region: z.string().optional(),
+  weight: z.number().nonnegative().finite().default(1),
+  state: memberState.default("active"),
+  check: checkSchema.optional(),
+});
+
+const streamManagerSchema = z.union([
+  address.transform((a) => ({ id: undefined as string | undefined, address: [a], capacity: 100 })),
+  z.strictObject({
+    id: memberSchema.shape.id.optional(),
+    address: memberSchema.shape.address,
+    capacity: z.number().positive().finite().default(100),
+  }),
+]);
+
+const mxMemberSchema = z.strictObject({
+  id: memberSchema.shape.id,
+  host: absoluteName,
+  address: memberSchema.shape.address.optional(),
+  capacity: z.number().positive().finite().default(100),
+  preference: z.number().int().min(0).max(65535).default(10),
+  state: memberState.default("active"),
+  check: checkSchema.optional(),
+});
+
+const relaySchema = z.strictObject({
+  host: absoluteName,
+  preference: z.number().int().min(0).max(65535),
+});
+
+const common = {
+  names: z.array(absoluteName).min(1, "a pool needs at least one name"),
+  ttl: z.number().int().min(0).max(86400).default(20),
+  "stale-after": duration.default(6000),
+  "max-utilization": z.number().positive().max(10).default(0.9),
+};
+
+export const addressPoolSchema = z.strictObject({
+  type: z.literal("a").default("a"),
+  ...common,
+  policy: z.enum(["headroom", "least-loaded", "round-robin", "weighted", "failover"]).default("headroom"),
+  mode: z.enum(["direct", "stream-manager"]).default("direct"),
+  answers: z.number().int().min(1).max(16).default(1),
+  "stream-managers": z.array(streamManagerSchema).default([]),
+  fallback: z.array(address).default([]),
+  members: z.array(memberSchema).default([]),
+});
+
+export const mxPoolSchema = z.strictObject({
+  type: z.literal("mx"),
+  ...common,
+  members: z.array(mxMemberSchema).min(1, "an MX pool needs at least one primary"),
+  relays: z.array(relaySchema).default([]),
+  standby: z.array(mxMemberSchema).default([]),
+});
+
+export const poolsFileSchema = z.strictObject({
+  regions: z.record(z.string(), z.array(cidr)).default({}),
+  "region-order": z.record(z.string(), z.array(z.string())).default({}),
+  // Each pool is validated on its own with the schema its `type` selects (see config.ts), so an
+  // error names the field of that schema rather than a failed union.
+  pools: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "pool names are letters, digits, '.', '_' and '-'"),
+      z.unknown(),
+    )
+    .default({}),
+});
+
+export type PoolsFileTop = z.infer<typeof poolsFileSchema>;
+export type AddressPoolConfig = z.infer<typeof addressPoolSchema>;
+export type MxPoolConfig = z.infer<typeof mxPoolSchema>;
+export type MemberConfig = z.infer<typeof memberSchema>;
+export type MxMemberConfig = z.infer<typeof mxMemberSchema>;
+export type CheckConfig = z.infer<typeof checkSchema>;
+export type PoolConfig = AddressPoolConfig | MxPoolConfig;
