@@ -47,14 +47,16 @@ function describePath(path: readonly PropertyKey[], raw: unknown): string {
   for (let i = 0; i < path.length; i++) {
     const key = path[i]!;
     const next = (node as Record<PropertyKey, unknown> | undefined)?.[key as string];
-    if (path[i - 1] === "pools" && i === 1) {
+    if (i === 0 && key === "pools") {
+      // the top-level container: named by the pool that follows
+    } else if (i === 1 && path[0] === "pools") {
       parts.push(`pool '${String(key)}'`);
-    } else if (typeof key === "number" && typeof path[i - 1] === "string" && i >= 2) {
-      const id =
-        (next as { id?: unknown; host?: unknown } | undefined)?.id ?? (next as { host?: unknown })?.host;
+    } else if (typeof key === "number") {
+      const item = next as { id?: unknown; host?: unknown } | undefined;
+      const id = item?.id ?? item?.host;
       const kind = path[i - 1] === "members" ? "member" : String(path[i - 1]).replace(/s$/, "");
       parts.push(id === undefined ? `${kind} #${key + 1}` : `${kind} '${String(id)}'`);
-    } else if (path[i - 1] !== "pools") {
+    } else if (typeof path[i + 1] !== "number") {
       parts.push(`field '${String(key)}'`);
     }
     node = next;

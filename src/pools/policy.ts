@@ -25,7 +25,7 @@ export function cumulativeWeights(policy: Policy, candidates: readonly Candidate
   for (let i = 0; i < candidates.length; i++) {
     const c = candidates[i]!;
     const w = policy === "headroom" ? c.capacity * Math.max(0, 1 - c.utilization) : c.weight;
-    total += w > 0 ? w : 0;
+    total += Math.max(w, 0);
     out[i] = total;
   }
   if (total === 0) for (let i = 0; i < out.length; i++) out[i] = i + 1; // all saturated: spread evenly

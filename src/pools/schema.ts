@@ -34,11 +34,9 @@ const address = z
     },
   );
 
-const absoluteName = z
-  .string()
-  .refine((s) => s.endsWith("."), {
-    error: (iss) => `'${String(iss.input)}' must be an absolute name ending in '.'`,
-  });
+const absoluteName = z.string().refine((s) => s.endsWith("."), {
+  error: (iss) => `'${String(iss.input)}' must be an absolute name ending in '.'`,
+});
 
 const cidr = z.string().refine(
   (s) => {

@@ -1,0 +1,77 @@
+/** Builds real pool runtimes over a test zone, with a health table on a clock the test controls. */
+import { pino } from "pino";
+import type { Report } from "../../src/health/report.js";
+import { HealthTable } from "../../src/health/table.js";
+import { parsePools } from "../../src/pools/config.js";
+import { PoolSet } from "../../src/pools/pool-set.js";
+import type { PoolAnswer, PoolEnv } from "../../src/pools/runtime.js";
+import { keyOf, parseName } from "../../src/zone/name.js";
+import { T } from "../../src/zone/types.js";
+import { apex, zoneSet } from "./zones.js";
+
+export const silent = pino({ level: "silent" });
+
+export function poolFixture(yaml: string, extraZone = "") {
+  const zones = zoneSet({ "example.com.": `${apex("example.com.")}${extraZone}` });
+  const clock = { now: 1_000_000 };
+  const table = new HealthTable(silent, () => clock.now);
+  const env: PoolEnv = { table, probes: null, members: new Map(), counters: new Map(), log: silent };
+  const config = parsePools(yaml, "pools.yaml", zones);
+  const set = new PoolSet(config, zones, env);
+  table.setKnownMembers(set.memberIds());
+  table.onChange((id) => set.memberChanged(id));
+  let ts = 0;
+  return {
+    zones,
+    set,
+    table,
+    env,
+    clock,
+    report(member: string, load: number, extra: Partial<Report> = {}) {
+      table.offer({ v: 1, member, status: "up", load, ts: ++ts, ...extra }, "test");
+    },
+    /** Moves the clock and lets the pools rebuild as their expiry timers would. */
+    advance(ms: number) {
+      clock.now += ms;
+      for (const p of set.byName.values()) p.rebuild();
+    },
+    answer(name: string, qtype = T.A): PoolAnswer | null {
+      return set.byKey.get(keyOf(parseName(name, null)))!.answer(qtype);
+    },
+  };
+}
+
+/** Decodes the answer section of a pool answer into "TYPE data" strings. */
+export function answerData(a: PoolAnswer | null): string[] {
+  if (!a) return ["<zone>"];
+  if (a.rcode !== 0) return [`rcode ${a.rcode}`];
+  const out: string[] = [];
+  const b = a.sections.bytes;
+  let o = 0;
+  for (let i = 0; i < a.sections.an; i++) {
+    o += b[o]! >= 0xc0 ? 2 : skipName(b, o);
+    const type = b.readUInt16BE(o);
+    const len = b.readUInt16BE(o + 8);
+    const rdata = b.subarray(o + 10, o + 10 + len);
+    o += 10 + len;
+    if (type === T.A) out.push([...rdata].join("."));
+    else if (type === T.AAAA) out.push(rdata.toString("hex"));
+    else if (type === T.MX) out.push(`${rdata.readUInt16BE(0)} ${nameAt(rdata, 2)}`);
+  }
+  return out;
+}
+
+function skipName(b: Buffer, o: number): number {
+  let n = 0;
+  while (b[o + n] !== 0) n += b[o + n]! + 1;
+  return n + 1;
+}
+
+function nameAt(b: Buffer, o: number): string {
+  const labels: string[] = [];
+  while (b[o] !== 0) {
+    labels.push(b.toString("latin1", o + 1, o + 1 + b[o]!));
+    o += b[o]! + 1;
+  }
+  return `${labels.join(".")}.`;
+}
