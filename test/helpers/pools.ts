@@ -35,7 +35,7 @@ export function poolFixture(yaml: string, extraZone = "") {
       clock.now += ms;
       for (const p of set.byName.values()) p.rebuild();
     },
-    answer(name: string, qtype = T.A): PoolAnswer | null {
+    answer(name: string, qtype: number = T.A): PoolAnswer | null {
       return set.byKey.get(keyOf(parseName(name, null)))!.answer(qtype);
     },
   };

@@ -15,7 +15,7 @@ pools:
       - {id: c, address: 192.0.2.3, capacity: 100}
 `;
 
-function draw(f: ReturnType<typeof poolFixture>, n = 2000, qtype = T.A): Record<string, number> {
+function draw(f: ReturnType<typeof poolFixture>, n = 2000, qtype: number = T.A): Record<string, number> {
   const counts: Record<string, number> = {};
   for (let i = 0; i < n; i++) {
     const k = answerData(f.answer("www.example.com.", qtype)).join(",");
