@@ -192,6 +192,10 @@ function checkMx(name: string, pool: MxPoolConfig, zones: ZoneSet, problems: str
       );
     }
   }
+  for (const m of primaries) {
+    if (m.check && !m.address)
+      problems.push(`pool '${name}', member '${m.id}', field 'check': a check needs the member's 'address'`);
+  }
   for (const host of [...primaries.map((m) => m.host), ...pool.relays.map((r) => r.host)]) {
     let key: string;
     try {

@@ -7,6 +7,8 @@ export const CLI = join(import.meta.dirname, "../../dist/src/cli/main.js");
 export interface Running {
   proc: ChildProcess;
   port: number;
+  /** Admin endpoint base URL, e.g. http://127.0.0.1:41234 (null with --admin off). */
+  admin: string | null;
   logs: () => Record<string, unknown>[];
   stderr: () => string;
   /** Sends a signal and resolves with the exit code. */
@@ -28,7 +30,9 @@ export async function waitFor(
 }
 
 export async function startServe(args: string[]): Promise<Running> {
-  const proc = spawn(process.execPath, [CLI, "serve", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  // Parallel test files must not fight over the default admin port.
+  const withAdmin = args.includes("--admin") ? args : [...args, "--admin", "127.0.0.1:0"];
+  const proc = spawn(process.execPath, [CLI, "serve", ...withAdmin], { stdio: ["ignore", "pipe", "pipe"] });
   const lines: Record<string, unknown>[] = [];
   let err = "";
   let partial = "";
@@ -63,6 +67,7 @@ export async function startServe(args: string[]): Promise<Running> {
   return {
     proc,
     port: Number(listen.slice(listen.lastIndexOf(":") + 1)),
+    admin: serving["admin"] ? `http://${serving["admin"]}` : null,
     logs: () => lines,
     stderr: () => err,
     stop: async (signal = "SIGTERM") => {

@@ -29,21 +29,34 @@ export class RedisServer {
   }
 
   async restart(): Promise<void> {
-    this.proc = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-      stdio: "ignore",
-    });
-    await waitFor(async () => {
-      const c = new Redis({ port: this.port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-      c.on("error", () => {});
-      try {
-        await c.connect();
-        return (await c.ping()) === "PONG";
-      } catch {
-        return false;
-      } finally {
-        c.disconnect();
-      }
-    }, 10_000, "redis-server to answer PING");
+    this.proc = spawn(
+      "redis-server",
+      ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+      {
+        stdio: "ignore",
+      },
+    );
+    await waitFor(
+      async () => {
+        const c = new Redis({
+          port: this.port,
+          lazyConnect: true,
+          retryStrategy: () => null,
+          maxRetriesPerRequest: 0,
+        });
+        c.on("error", () => {});
+        try {
+          await c.connect();
+          return (await c.ping()) === "PONG";
+        } catch {
+          return false;
+        } finally {
+          c.disconnect();
+        }
+      },
+      10_000,
+      "redis-server to answer PING",
+    );
   }
 
   async stop(): Promise<void> {

@@ -112,6 +112,9 @@ pools:
       /relay 'relay.example.net.', field 'preference': 20 must be greater than every primary preference/,
     );
     expect(problems(mx(50, "alias.example.com."))[0]).toMatch(/is a CNAME \(RFC 2181 §10.3\)/);
+    expect(
+      problems(mx(50).replace("preference: 20}", "preference: 20, check: {type: smtp, port: 25}}")),
+    ).toEqual(["pool 'mail', member 'mx-1', field 'check': a check needs the member's 'address'"]);
   });
 
   it("reports YAML syntax errors with their line", () => {

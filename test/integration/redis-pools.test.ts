@@ -1,0 +1,177 @@
+/** Agents' reports in a real Redis drive dig answers from a real lbdns serve. */
+import { execFile } from "node:child_process";
+import { cpSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { dig } from "../helpers/dig.js";
+import { CLI, type Running, startServe, waitFor } from "../helpers/lbdns.js";
+import { RedisServer } from "../helpers/redis.js";
+import { tempDir } from "../helpers/zones.js";
+
+const run = promisify(execFile);
+const FIXTURES = join(import.meta.dirname, "../fixtures/zones");
+const POOLS = `
+pools:
+  web:
+    names: [www.example.com.]
+    stale-after: 3s
+    fallback: [192.0.2.99]
+    members:
+      - {id: web-1, address: 192.0.2.11, capacity: 100}
+      - {id: web-2, address: 192.0.2.12, capacity: 100}
+  mail:
+    type: mx
+    names: [example.com.]
+    stale-after: 3s
+    members:
+      - {id: mx-1, host: mx1.example.com., capacity: 50, preference: 10}
+    relays:
+      - {host: relay1.backup.example.net., preference: 50}
+`;
+
+let redis: RedisServer;
+let server: Running | undefined;
+let tmp: ReturnType<typeof tempDir>;
+
+async function report(member: string, load: number, extra: string[] = []) {
+  await run(process.execPath, [
+    CLI,
+    "report",
+    "--redis",
+    redis.url,
+    "--member",
+    member,
+    "--load",
+    String(load),
+    ...extra,
+  ]);
+}
+const www = async () =>
+  (await dig(server!.port, ["+norec", "www.example.com", "A"])).answer.map((a) => a.data);
+const mx = async () => (await dig(server!.port, ["+norec", "example.com", "MX"])).answer.map((a) => a.data);
+
+beforeEach(async () => {
+  redis = await RedisServer.start();
+  tmp = tempDir();
+  cpSync(FIXTURES, tmp.dir, { recursive: true });
+  tmp.write("pools.yaml", POOLS);
+});
+
+afterEach(async () => {
+  await server?.stop("SIGKILL");
+  server = undefined;
+  await redis.stop();
+  tmp.cleanup();
+});
+
+describe("pools fed by Redis", () => {
+  it("answers the member with headroom, follows load changes, and drops stale members", async () => {
+    server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0", "--redis", redis.url]);
+    expect(await www()).toEqual(["192.0.2.99"]); // no reports: fallback
+    await report("web-1", 20);
+    await waitFor(async () => (await www())[0] === "192.0.2.11", 5_000, "web-1 answered");
+    await report("web-2", 10);
+    await report("web-1", 95); // shed
+    await waitFor(async () => (await www())[0] === "192.0.2.12", 5_000, "web-2 answered");
+    const seen = new Set<string>();
+    for (let i = 0; i < 20; i++) seen.add((await www())[0]!);
+    expect([...seen]).toEqual(["192.0.2.12"]);
+    // no new reports: both go stale after 3 s and the fallback answers
+    await waitFor(async () => (await www())[0] === "192.0.2.99", 6_000, "stale members to leave");
+  });
+
+  it("loads the existing view at start, keeps answering through a Redis outage, and resyncs after", async () => {
+    await report("web-1", 10, ["--ttl", "60s"]);
+    server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0", "--redis", redis.url]);
+    expect(await www()).toEqual(["192.0.2.11"]); // loaded before the sockets opened
+    await redis.stop();
+    expect(await www()).toEqual(["192.0.2.11"]); // last view, still fresh
+    await redis.restart();
+    // A key written with no publish can only arrive by resync (on reconnect, or every 5 s).
+    const c = redis.client();
+    await c.set(
+      "lbdns:health:web-2",
+      JSON.stringify({ v: 1, member: "web-2", status: "up", load: 0, ts: Date.now() }),
+      "PX",
+      60_000,
+    );
+    c.disconnect();
+    await report("web-1", 99, ["--status", "down"]);
+    await waitFor(async () => (await www())[0] === "192.0.2.12", 10_000, "resynced view");
+    expect(server.logs().some((l) => l["msg"] === "redis connected; resyncing health view")).toBe(true);
+  });
+
+  it("starts without Redis and picks reports up once it appears", async () => {
+    const port = redis.port;
+    await redis.stop();
+    server = await startServe([
+      "--zones",
+      tmp.dir,
+      "--listen",
+      "127.0.0.1:0",
+      "--redis",
+      `redis://127.0.0.1:${port}`,
+    ]);
+    expect(server.logs().some((l) => String(l["msg"]).includes("redis not reachable at start"))).toBe(true);
+    expect(await www()).toEqual(["192.0.2.99"]);
+    await redis.restart();
+    await waitFor(
+      async () => {
+        await report("web-2", 5).catch(() => {});
+        return (await www())[0] === "192.0.2.12";
+      },
+      10_000,
+      "reports after Redis came up",
+    );
+  });
+
+  it("ignores garbage in Redis and keeps good data", async () => {
+    server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0", "--redis", redis.url]);
+    await report("web-1", 10);
+    await waitFor(async () => (await www())[0] === "192.0.2.11");
+    const c = redis.client();
+    await c.set("lbdns:health:web-1", "{not json");
+    await c.publish(
+      "lbdns:health",
+      JSON.stringify({ v: 1, member: "web-1", status: "up", load: Number.NaN, ts: 1 }),
+    );
+    await c.publish("lbdns:health", JSON.stringify({ v: 1, member: "web-1", status: "up", load: -5, ts: 2 }));
+    await c.publish("lbdns:health", JSON.stringify({ v: 1, member: "ghost", status: "up", load: 1, ts: 3 }));
+    await c.publish("lbdns:health", "x".repeat(100_000));
+    c.disconnect();
+    await waitFor(() => server!.logs().some((l) => l["msg"] === "ignoring bad health report"));
+    expect(await www()).toEqual(["192.0.2.11"]);
+    expect(server.proc.exitCode).toBeNull();
+  });
+
+  it("lists healthy MX primaries and always the relay", async () => {
+    server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0", "--redis", redis.url]);
+    expect(await mx()).toEqual(["50 relay1.backup.example.net."]);
+    await report("mx-1", 10);
+    await waitFor(async () => (await mx()).length === 2);
+    expect(await mx()).toEqual(["10 mx1.example.com.", "50 relay1.backup.example.net."]);
+    const full = await dig(server.port, ["+norec", "example.com", "MX"]);
+    expect(full.additional).toEqual([{ name: "mx1.example.com.", ttl: 300, type: "A", data: "192.0.2.21" }]);
+    await report("mx-1", 10, ["--status", "down"]);
+    await waitFor(async () => (await mx()).length === 1);
+    expect(await mx()).toEqual(["50 relay1.backup.example.net."]);
+  });
+
+  it("uses a configurable key prefix so deployments can share one Redis", async () => {
+    server = await startServe([
+      "--zones",
+      tmp.dir,
+      "--listen",
+      "127.0.0.1:0",
+      "--redis",
+      redis.url,
+      "--redis-prefix",
+      "blue:",
+    ]);
+    await report("web-1", 10); // default prefix: another deployment's report
+    await report("web-2", 10, ["--redis-prefix", "blue:"]);
+    await waitFor(async () => (await www())[0] === "192.0.2.12");
+    for (let i = 0; i < 10; i++) expect(await www()).toEqual(["192.0.2.12"]);
+  });
+});

@@ -1,0 +1,157 @@
+/** No Redis: reports POSTed to the admin endpoint, built-in probes, status and metrics. */
+import { execFile } from "node:child_process";
+import { cpSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { dig } from "../helpers/dig.js";
+import { CLI, type Running, startServe, waitFor } from "../helpers/lbdns.js";
+import { tempDir } from "../helpers/zones.js";
+
+const run = promisify(execFile);
+const FIXTURES = join(import.meta.dirname, "../fixtures/zones");
+let server: Running | undefined;
+let tmp: ReturnType<typeof tempDir>;
+const listeners: Server[] = [];
+
+function listen(
+  onConnect: (s: import("node:net").Socket) => void = (s) => s.end(),
+): Promise<{ server: Server; port: number }> {
+  const srv = createServer(onConnect);
+  listeners.push(srv);
+  return new Promise((r) =>
+    srv.listen(0, "127.0.0.1", () => r({ server: srv, port: (srv.address() as { port: number }).port })),
+  );
+}
+
+beforeEach(() => {
+  tmp = tempDir();
+  cpSync(FIXTURES, tmp.dir, { recursive: true });
+});
+afterEach(async () => {
+  await server?.stop("SIGKILL");
+  server = undefined;
+  for (const l of listeners.splice(0)) l.close();
+  tmp.cleanup();
+});
+
+const POOLS = `
+pools:
+  web:
+    names: [www.example.com.]
+    members:
+      - {id: web-1, address: 192.0.2.11}
+      - {id: web-2, address: 192.0.2.12}
+`;
+
+describe("standalone (no Redis)", () => {
+  it("takes reports over the admin endpoint, with lbdns report --server", async () => {
+    tmp.write("pools.yaml", POOLS);
+    server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0"]);
+    await run(process.execPath, [
+      CLI,
+      "report",
+      "--server",
+      server.admin!,
+      "--member",
+      "web-2",
+      "--load",
+      "30",
+    ]);
+    expect((await dig(server.port, ["www.example.com"])).answer[0]!.data).toBe("192.0.2.12");
+    const status = (await (await fetch(`${server.admin}/v1/status`)).json()) as {
+      pools: { name: string; members: { id: string; reason: string; load: number | null }[] }[];
+    };
+    const web = status.pools.find((p) => p.name === "web")!;
+    expect(web.members.map((m) => [m.id, m.reason, m.load])).toEqual([
+      ["web-1", "no-report", null],
+      ["web-2", "available", 30],
+    ]);
+    const metrics = await (await fetch(`${server.admin}/metrics`)).text();
+    expect(metrics).toMatch(/lbdns_pool_answers_total\{pool="web",source="member",member="web-2"\} 1/);
+    const bad = await fetch(`${server.admin}/v1/reports`, {
+      method: "POST",
+      body: '{"v":1,"member":"web-1","status":"up","load":"high","ts":1}',
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/^load: /);
+  });
+
+  it("requires the bearer token when one is set, and refuses a public admin address without one", async () => {
+    tmp.write("pools.yaml", POOLS);
+    server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0", "--admin-token", "s3cret"]);
+    const post = (auth?: string) =>
+      fetch(`${server!.admin}/v1/reports`, {
+        method: "POST",
+        headers: auth ? { authorization: auth } : {},
+        body: JSON.stringify({ v: 1, member: "web-1", status: "up", load: 1, ts: 1 }),
+      });
+    expect((await post()).status).toBe(401);
+    expect((await post("Bearer wrong!")).status).toBe(401);
+    expect((await post("Bearer s3cret")).status).toBe(202);
+    const refused = await run(process.execPath, [
+      CLI,
+      "serve",
+      "--zones",
+      tmp.dir,
+      "--admin",
+      "0.0.0.0:0",
+    ]).catch((e) => e);
+    expect(refused.stderr).toMatch(/not loopback: set --admin-token/);
+  });
+
+  it("probes members with built-in checks, with rise and fall", async () => {
+    const web = await listen();
+    const smtp = await listen((s) => s.write("220 mx.test ESMTP\r\n"));
+    tmp.write(
+      "pools.yaml",
+      `pools:
+  web:
+    names: [www.example.com.]
+    fallback: [192.0.2.99]
+    members:
+      - {id: web-1, address: 127.0.0.1, check: {type: tcp, port: ${web.port}, interval: 100ms, timeout: 500ms, rise: 2, fall: 2}}
+  mail:
+    type: mx
+    names: [example.com.]
+    members:
+      - {id: mx-1, host: mx1.example.com., address: 127.0.0.1, check: {type: smtp, port: ${smtp.port}, interval: 100ms, timeout: 500ms}}
+    relays: [{host: relay1.backup.example.net., preference: 50}]
+`,
+    );
+    server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0"]);
+    const a = async () => (await dig(server!.port, ["www.example.com"])).answer[0]!.data;
+    await waitFor(async () => (await a()) === "127.0.0.1", 5_000, "probe-only member up");
+    await waitFor(
+      async () => (await dig(server!.port, ["example.com", "MX"])).answer.length === 2,
+      5_000,
+      "smtp probe up",
+    );
+    web.server.close();
+    await waitFor(async () => (await a()) === "192.0.2.99", 5_000, "member down after fall count");
+    expect(server.logs().some((l) => l["msg"] === "probe state changed" && l["up"] === false)).toBe(true);
+  });
+
+  it("keeps the last good pools.yaml on a bad reload, and names the problem", async () => {
+    tmp.write("pools.yaml", POOLS);
+    server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0"]);
+    await run(process.execPath, [
+      CLI,
+      "report",
+      "--server",
+      server.admin!,
+      "--member",
+      "web-1",
+      "--load",
+      "1",
+    ]);
+    tmp.write("pools.yaml", POOLS.replace("192.0.2.12", "192.0.2.312"));
+    server.proc.kill("SIGHUP");
+    await waitFor(() =>
+      server!.logs().some((l) => String(l["msg"]).includes("member 'web-2', field 'address': '192.0.2.312'")),
+    );
+    await waitFor(() => server!.logs().some((l) => l["msg"] === "zones reloaded"));
+    expect((await dig(server.port, ["www.example.com"])).answer[0]!.data).toBe("192.0.2.11");
+  });
+});
