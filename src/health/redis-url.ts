@@ -10,40 +10,19 @@ import type { RedisOptions } from "ioredis";
 export class RedisUrlError extends Error {}
 
 export function redisOptions(url: string): RedisOptions {
+  if (url.startsWith("redis-sentinel://")) return sentinelOptions(url);
   let u: URL;
   try {
-    u = new URL(url.startsWith("redis-sentinel://") ? url.replace(/^redis-sentinel:/, "http:") : url);
+    u = new URL(url);
   } catch {
     throw new RedisUrlError(`'${redact(url)}' is not a Redis URL (redis://, rediss:// or redis-sentinel://)`);
-  }
-  const auth: RedisOptions = {};
-  if (u.username) auth.username = decodeURIComponent(u.username);
-  if (u.password) auth.password = decodeURIComponent(u.password);
-  const path = u.pathname.split("/").filter(Boolean);
-  if (url.startsWith("redis-sentinel://")) {
-    const hosts = url.slice("redis-sentinel://".length).split("/")[0]!.replace(/^.*@/, "");
-    const sentinels = hosts.split(",").map((h) => {
-      const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(h);
-      if (!m) throw new RedisUrlError(`bad sentinel address '${h}'`);
-      return { host: m[1]!, port: Number(m[2] ?? 26379) };
-    });
-    if (!path[0])
-      throw new RedisUrlError(
-        "redis-sentinel:// needs the master name: redis-sentinel://host:26379/mymaster",
-      );
-    return {
-      ...auth,
-      sentinels,
-      name: decodeURIComponent(path[0]),
-      db: dbOf(path[1]),
-      sentinelPassword: auth.password,
-    };
   }
   if (u.protocol !== "redis:" && u.protocol !== "rediss:") {
     throw new RedisUrlError(`unsupported scheme '${u.protocol}' (redis://, rediss:// or redis-sentinel://)`);
   }
+  const path = u.pathname.split("/").filter(Boolean);
   return {
-    ...auth,
+    ...credentials(u.username, u.password),
     host: u.hostname.replace(/^\[|\]$/g, ""),
     port: Number(u.port || 6379),
     db: dbOf(path[0]),
@@ -51,8 +30,37 @@ export function redisOptions(url: string): RedisOptions {
   };
 }
 
+/** WHATWG URL cannot hold a host list, so the Sentinel form is split here. */
+function sentinelOptions(url: string): RedisOptions {
+  const m = /^redis-sentinel:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/]+)(?:\/([^/]*))?(?:\/([^/]*))?\/?$/.exec(
+    url,
+  );
+  if (!m)
+    throw new RedisUrlError(
+      `'${redact(url)}' is not a Sentinel URL: redis-sentinel://host:26379[,host:port]/master`,
+    );
+  const [, user, pass, hosts, name, db] = m;
+  if (!name)
+    throw new RedisUrlError("redis-sentinel:// needs the master name: redis-sentinel://host:26379/mymaster");
+  const sentinels = hosts!.split(",").map((h) => {
+    const hm = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(h);
+    if (!hm) throw new RedisUrlError(`bad sentinel address '${h}'`);
+    return { host: hm[1]!, port: Number(hm[2] ?? 26379) };
+  });
+  const auth = credentials(user ?? "", pass ?? "");
+  // The credentials are the data nodes'; Sentinels commonly run without a password.
+  return { ...auth, sentinels, name: decodeURIComponent(name), db: dbOf(db) };
+}
+
+function credentials(user: string, pass: string): RedisOptions {
+  const out: RedisOptions = {};
+  if (user) out.username = decodeURIComponent(user);
+  if (pass) out.password = decodeURIComponent(pass);
+  return out;
+}
+
 function dbOf(text: string | undefined): number {
-  if (text === undefined) return 0;
+  if (text === undefined || text === "") return 0;
   if (!/^\d+$/.test(text)) throw new RedisUrlError(`database '${text}' is not a number`);
   return Number(text);
 }

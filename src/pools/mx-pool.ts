@@ -14,7 +14,7 @@ import { lookup, RCODE, type RR } from "../zone/lookup.js";
 import { keyOf, parseName, toWire } from "../zone/name.js";
 import { T } from "../zone/types.js";
 import type { ZoneSet } from "../zone/zoneset.js";
-import type { MemberView } from "./address-pool.js";
+import type { AddressPool, MemberView } from "./address-pool.js";
 import { type Assessment, assess } from "./availability.js";
 import { counterFor, memberState, type PoolAnswer, type PoolEnv } from "./runtime.js";
 import type { MxMemberConfig, MxPoolConfig } from "./schema.js";
@@ -31,6 +31,9 @@ export class MxPool {
   private standbyAssessments: Assessment[] = [];
   private timer: NodeJS.Timeout | null = null;
   private lastState = "";
+  /** Targets that are names of address pools: their addresses are chosen per query. */
+  private dynamic: { owner: Buffer; pool: AddressPool }[] = [];
+  private addressPoolOf: (key: string) => AddressPool | undefined = () => undefined;
   /** The MX set being answered, for status and explain. */
   listed: { host: string; preference: number; role: "primary" | "standby" | "relay" | "static" }[] = [];
 
@@ -48,10 +51,40 @@ export class MxPool {
     return [...this.config.members, ...this.config.standby].map((m) => m.id);
   }
 
+  /** Lets targets that are pool names carry the pool's current choice in the additional section. */
+  bindAddressPools(lookupPool: (key: string) => AddressPool | undefined): void {
+    this.addressPoolOf = lookupPool;
+    this.rebuild();
+  }
+
   answer(qtype: number): PoolAnswer | null {
     if (qtype !== T.MX) return null;
     this.current.counter.n++;
-    return this.current;
+    if (this.dynamic.length === 0) return this.current;
+    return this.withPoolAddresses(this.current);
+  }
+
+  /** Appends, per query, the address each pool-bound target's pool would answer right now. */
+  private withPoolAddresses(base: PoolAnswer): PoolAnswer {
+    const parts: Buffer[] = [base.sections.bytes];
+    let ar = base.sections.ar;
+    for (const { owner, pool } of this.dynamic) {
+      for (const qtype of [T.A, T.AAAA]) {
+        const a = pool.answer(qtype);
+        if (!a || a.rcode !== RCODE.NOERROR) continue;
+        const b = a.sections.bytes;
+        let o = 0;
+        for (let i = 0; i < a.sections.an; i++) {
+          // Each RR starts with a 2-byte pointer to the question: swap in the target's name.
+          const end = o + 12 + b.readUInt16BE(o + 10);
+          parts.push(owner, b.subarray(o + 2, end));
+          ar++;
+          o = end;
+        }
+      }
+    }
+    const sections = { ...base.sections, bytes: Buffer.concat(parts), ar };
+    return { ...base, sections };
   }
 
   rebuild(): void {
@@ -125,10 +158,16 @@ export class MxPool {
     });
     const additional: RR[] = [];
     const seen = new Set<string>();
+    this.dynamic = [];
     for (const h of hosts) {
       const key = keyOf(h.host);
       if (seen.has(key)) continue;
       seen.add(key);
+      const pool = this.addressPoolOf(key);
+      if (pool) {
+        this.dynamic.push({ owner: toWire(h.host), pool });
+        continue;
+      }
       const member = known.find((m) => m.address && keyOf(parseName(m.host, null)) === key);
       if (member?.address) {
         for (const a of member.address) {

@@ -31,6 +31,11 @@ export class PoolSet {
       for (const key of p.keys) this.byKey.set(key, pool);
       for (const id of pool.memberIds()) this.byMember.set(id, pool);
     }
+    const addressPool = (key: string) => {
+      const p = this.byKey.get(key);
+      return p?.kind === "a" ? p : undefined;
+    };
+    for (const p of this.byName.values()) if (p.kind === "mx") p.bindAddressPools(addressPool);
   }
 
   memberIds(): Set<string> {

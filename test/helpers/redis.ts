@@ -16,10 +16,14 @@ export function freePort(): Promise<number> {
 
 export class RedisServer {
   private proc: ChildProcess | null = null;
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    readonly _extraArgs: string[],
+    private readonly password: string | undefined,
+  ) {}
 
-  static async start(port?: number): Promise<RedisServer> {
-    const r = new RedisServer(port ?? (await freePort()));
+  static async start(opts: { port?: number; args?: string[]; password?: string } = {}): Promise<RedisServer> {
+    const r = new RedisServer(opts.port ?? (await freePort()), opts.args ?? [], opts.password);
     await r.restart();
     return r;
   }
@@ -69,7 +73,7 @@ export class RedisServer {
   }
 
   client(): Redis {
-    const c = new Redis({ port: this.port, maxRetriesPerRequest: 1 });
+    const c = new Redis({ port: this.port, password: this.password, maxRetriesPerRequest: 1 });
     c.on("error", () => {});
     return c;
   }

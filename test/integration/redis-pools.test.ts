@@ -175,3 +175,44 @@ describe("pools fed by Redis", () => {
     for (let i = 0; i < 10; i++) expect(await www()).toEqual(["192.0.2.12"]);
   });
 });
+
+describe("Redis authentication", () => {
+  it("works with a password and with an ACL user", async () => {
+    const secured = await RedisServer.start({ args: ["--requirepass", "adminpw"], password: "adminpw" });
+    try {
+      const c = secured.client();
+      await c.call("ACL", "SETUSER", "lbdns", "on", ">userpw", "~lbdns:*", "&lbdns:*", "+@all");
+      c.disconnect();
+      const url = `redis://lbdns:userpw@127.0.0.1:${secured.port}`;
+      server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0", "--redis", url]);
+      expect(server.logs().find((l) => l["msg"] === "lbdns serving")!["redis"]).toBe(
+        `redis://lbdns:***@127.0.0.1:${secured.port}`,
+      );
+      await run(process.execPath, [
+        CLI,
+        "report",
+        "--redis",
+        `redis://:adminpw@127.0.0.1:${secured.port}`,
+        "--member",
+        "web-2",
+        "--load",
+        "1",
+      ]);
+      await waitFor(async () => (await www())[0] === "192.0.2.12");
+      const denied = await run(process.execPath, [
+        CLI,
+        "report",
+        "--redis",
+        `redis://lbdns:wrong@127.0.0.1:${secured.port}`,
+        "--member",
+        "web-1",
+        "--load",
+        "1",
+      ]).catch((e) => e);
+      expect(denied.code).toBe(1);
+      expect(denied.stderr).toMatch(/^lbdns: could not publish to redis:\/\/lbdns:\*\*\*@/);
+    } finally {
+      await secured.stop();
+    }
+  });
+});

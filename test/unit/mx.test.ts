@@ -1,6 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { buildResponse } from "../../src/dns/wire.js";
 import { T } from "../../src/zone/types.js";
+import { makeQuery, parse } from "../helpers/packets.js";
 import { answerData, poolFixture } from "../helpers/pools.js";
 
 const MAIL = `
@@ -74,5 +76,40 @@ describe("MX pools", () => {
         },
       ),
     );
+  });
+});
+
+describe("MX targets that are pool names", () => {
+  it("carry the address the target's pool would answer now", () => {
+    const f = poolFixture(`
+pools:
+  mx-hosts:
+    names: [mx1.example.com.]
+    members:
+      - {id: h1, address: 192.0.2.41}
+      - {id: h2, address: 192.0.2.42}
+  mail:
+    type: mx
+    names: [example.com.]
+    members:
+      - {id: mx-1, host: mx1.example.com., preference: 10}
+    relays: [{host: relay.example.net., preference: 50}]
+`);
+    f.report("mx-1", 1);
+    f.report("h1", 1, { status: "down" });
+    f.report("h2", 1);
+    const a = f.answer("example.com.", T.MX)!;
+    expect(a.sections.ar).toBe(1);
+    const tail = a.sections.bytes.subarray(a.sections.bytes.length - 4);
+    expect([...tail].join(".")).toBe("192.0.2.42");
+    f.report("h1", 1);
+    f.report("h2", 1, { status: "down" });
+    const b = f.answer("example.com.", T.MX)!;
+    expect([...b.sections.bytes.subarray(b.sections.bytes.length - 4)].join(".")).toBe("192.0.2.41");
+    // The spliced message decodes with an independent codec.
+    const q = makeQuery("example.com", { type: T.MX });
+    const p = parse(buildResponse(q, 7, 0x0100, q.length, null, b.rcode, b.aa, b.sections, 65535));
+    expect(p.answers.map((r) => r.exchange)).toEqual(["mx1.example.com", "relay.example.net"]);
+    expect(p.additionals.map((r) => [r.name, r.address])).toEqual([["mx1.example.com", "192.0.2.41"]]);
   });
 });

@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { redact, redisOptions } from "../../src/health/redis-url.js";
+
+describe("Redis URLs", () => {
+  it("reads plain, TLS and authenticated URLs", () => {
+    expect(redisOptions("redis://127.0.0.1:6380/2")).toMatchObject({ host: "127.0.0.1", port: 6380, db: 2 });
+    expect(redisOptions("redis://agent:p%40ss@redis.internal")).toMatchObject({
+      username: "agent",
+      password: "p@ss",
+      port: 6379,
+    });
+    expect(redisOptions("rediss://redis.internal:6390")).toMatchObject({
+      tls: { servername: "redis.internal" },
+      port: 6390,
+    });
+    expect(redisOptions("redis://[::1]:6379")).toMatchObject({ host: "::1" });
+  });
+
+  it("reads the Sentinel form", () => {
+    expect(redisOptions("redis-sentinel://:pw@10.0.0.1:26379,10.0.0.2/mymaster/1")).toMatchObject({
+      sentinels: [
+        { host: "10.0.0.1", port: 26379 },
+        { host: "10.0.0.2", port: 26379 },
+      ],
+      name: "mymaster",
+      db: 1,
+      password: "pw",
+    });
+    expect(() => redisOptions("redis-sentinel://10.0.0.1:26379")).toThrow(/master name/);
+  });
+
+  it("rejects other schemes and hides passwords in messages", () => {
+    expect(() => redisOptions("http://x")).toThrow(/unsupported scheme/);
+    expect(() => redisOptions("not a url")).toThrow(/not a Redis URL/);
+    expect(redact("redis://u:secret@h:1")).toBe("redis://u:***@h:1");
+  });
+});
