@@ -9,10 +9,11 @@
  * Results are also written to bench/results/<date>.json so runs can be compared.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { measurePropagation } from "./propagation.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 const args = process.argv.slice(2);
@@ -105,6 +106,35 @@ function dnsperf(
   };
 }
 
+function benchZones(work: string): string {
+  const dir = join(work, "zones");
+  mkdirSync(dir);
+  copyFileSync(join(ROOT, "zones/example.com.zone"), join(dir, "example.com.zone"));
+  const members = Array.from(
+    { length: 8 },
+    (_, i) => `      - {id: bench-${i + 1}, address: 192.0.2.${101 + i}, capacity: ${100 * (1 + (i % 3))}}`,
+  );
+  writeFileSync(
+    join(dir, "pools.yaml"),
+    [
+      "pools:",
+      "  bench:",
+      "    names: [pool.example.com.]",
+      "    stale-after: 10m",
+      "    members:",
+      ...members,
+      "  flip:",
+      "    names: [www.example.com.]",
+      "    stale-after: 10m",
+      "    members:",
+      "      - {id: flip-1, address: 192.0.2.101}",
+      "      - {id: flip-2, address: 192.0.2.102}",
+      "",
+    ].join("\n"),
+  );
+  return dir;
+}
+
 async function main(): Promise<void> {
   ensureDnsperf();
   const work = mkdtempSync(join(tmpdir(), "lbdns-bench-"));
@@ -114,7 +144,7 @@ async function main(): Promise<void> {
     return path;
   };
   const q = {
-    static: file("static.txt", ["www.example.com A"]),
+    static: file("static.txt", ["mx1.example.com A"]),
     nxdomain: file(
       "nxdomain.txt",
       Array.from({ length: 1000 }, (_, i) => `nx${i}.example.com A`),
@@ -125,39 +155,73 @@ async function main(): Promise<void> {
       "wildcard.txt",
       Array.from({ length: 1000 }, (_, i) => `h${i}.apps.example.com A`),
     ),
+    pool: file("pool.txt", ["pool.example.com A"]),
   };
-
-  const rawPort = await freePort();
-  const lbdnsPort = await freePort();
-  const raw = await startChild([join(ROOT, "dist/bench/raw-responder.js"), String(rawPort)], "raw serving");
-  const lbdns = await startChild(
-    [
-      join(ROOT, "dist/src/cli/main.js"),
-      "serve",
-      "--zones",
-      join(ROOT, "zones"),
-      "--listen",
-      `127.0.0.1:${lbdnsPort}`,
-    ],
-    "lbdns serving",
+  const zonesDir = benchZones(work);
+  const [rawPort, lbdnsPort, redisPort] = [await freePort(), await freePort(), await freePort()];
+  const redisUrl = `redis://127.0.0.1:${redisPort}`;
+  const redis = spawn(
+    "redis-server",
+    ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    { stdio: "ignore" },
   );
+  const children: ChildProcess[] = [redis];
   const results: CaseResult[] = [];
+  let propagation: number[] = [];
   try {
+    await new Promise((r) => setTimeout(r, 300));
+    children.push(
+      await startChild([join(ROOT, "dist/bench/raw-responder.js"), String(rawPort)], "raw serving"),
+    );
+    const cli = join(ROOT, "dist/src/cli/main.js");
+    children.push(
+      await startChild(
+        [
+          cli,
+          "serve",
+          "--zones",
+          zonesDir,
+          "--listen",
+          `127.0.0.1:${lbdnsPort}`,
+          "--redis",
+          redisUrl,
+          "--admin",
+          "off",
+        ],
+        "lbdns serving",
+      ),
+    );
+    // Live reports for the 8-member pool, at different loads.
+    for (let i = 0; i < 8; i++) {
+      const args = [
+        "report",
+        "--redis",
+        redisUrl,
+        "--member",
+        `bench-${i + 1}`,
+        "--load",
+        String(10 * i),
+        "--ttl",
+        "10m",
+      ];
+      execFileSync(process.execPath, [cli, ...args]);
+    }
     const cases: [string, string, number, string, "udp" | "tcp"][] = [
       ["raw dgram responder (ceiling)", "raw", rawPort, q.static, "udp"],
       ["lbdns static A", "lbdns", lbdnsPort, q.static, "udp"],
+      ["lbdns pool A (headroom, 8 live)", "lbdns", lbdnsPort, q.pool, "udp"],
+      ["lbdns MX pool + additional", "lbdns", lbdnsPort, q.mx, "udp"],
       ["lbdns NXDOMAIN (1000 names)", "lbdns", lbdnsPort, q.nxdomain, "udp"],
       ["lbdns wildcard (1000 names)", "lbdns", lbdnsPort, q.wildcard, "udp"],
-      ["lbdns MX + additional", "lbdns", lbdnsPort, q.mx, "udp"],
       ["lbdns referral + glue", "lbdns", lbdnsPort, q.referral, "udp"],
       ["lbdns static A over TCP", "lbdns", lbdnsPort, q.static, "tcp"],
     ];
     for (const [name, server, port, queries, transport] of cases) {
       results.push({ name, server, ...dnsperf(port, queries, transport) });
     }
+    propagation = await measurePropagation(redisPort, lbdnsPort, smoke ? 10 : 100);
   } finally {
-    raw.kill();
-    lbdns.kill();
+    for (const c of children) c.kill();
   }
 
   const ceiling = results[0]!.qps;
@@ -166,18 +230,23 @@ async function main(): Promise<void> {
     `${"case".padEnd(34)} ${"QPS".padStart(10)} ${"mean ms".padStart(9)} ${"lost".padStart(8)}  ratio to raw`,
   );
   for (const r of results) {
-    console.log(
-      `${r.name.padEnd(34)} ${r.qps.toFixed(0).padStart(10)} ${r.meanMs.toFixed(3).padStart(9)} ${String(r.lost).padStart(8)}  ${(r.qps / ceiling).toFixed(2)}x`,
-    );
+    const cols = [r.qps.toFixed(0).padStart(10), r.meanMs.toFixed(3).padStart(9), String(r.lost).padStart(8)];
+    console.log(`${r.name.padEnd(34)} ${cols.join(" ")}  ${(r.qps / ceiling).toFixed(2)}x`);
   }
-  const staticRatio = results[1]!.qps / ceiling;
-  console.log(`\nlbdns static / raw Node ceiling: ${staticRatio.toFixed(2)}x (target >= 0.70x)`);
-
+  const ratio = (prefix: string) =>
+    (results.find((r) => r.name.startsWith(prefix))!.qps / ceiling).toFixed(2);
+  console.log(`\nlbdns static / raw Node ceiling: ${ratio("lbdns static A")}x (target >= 0.70x)`);
+  console.log(`lbdns pool   / raw Node ceiling: ${ratio("lbdns pool")}x (target >= 0.60x)`);
+  const [median, p99] = propagation;
+  console.log(
+    `report -> changed answer via Redis pub/sub: median ${median!.toFixed(1)} ms, p99 ${p99!.toFixed(1)} ms over ${smoke ? 10 : 100} changes (target: median < 100 ms)`,
+  );
   if (!smoke) {
     const dir = join(ROOT, "bench/results");
     mkdirSync(dir, { recursive: true });
     const path = join(dir, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-    writeFileSync(path, JSON.stringify({ date: new Date().toISOString(), duration, results }, null, 2));
+    const record = { date: new Date().toISOString(), duration, results, propagationMs: { median, p99 } };
+    writeFileSync(path, JSON.stringify(record, null, 2));
     console.log(`results written to ${path}`);
   }
 }

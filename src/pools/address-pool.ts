@@ -13,7 +13,7 @@ import { encodeSections, sectionsOf } from "../dns/wire.js";
 import { lookup, RCODE, type RR } from "../zone/lookup.js";
 import { T } from "../zone/types.js";
 import type { ZoneSet } from "../zone/zoneset.js";
-import { type Assessment, assess } from "./availability.js";
+import { type Assessment, assess, publicView } from "./availability.js";
 import { cumulativeWeights, type Policy, pickWeighted, ranking } from "./policy.js";
 import { type AnswerSource, counterFor, memberState, type PoolAnswer, type PoolEnv } from "./runtime.js";
 import type { AddressPoolConfig } from "./schema.js";
@@ -39,7 +39,7 @@ interface Family {
   fallbackSource: AnswerSource;
 }
 
-export interface MemberView extends Assessment {
+export interface MemberView extends Omit<Assessment, "freshUntil"> {
   id: string;
   role: "member" | "stream-manager";
   addresses: string[];
@@ -289,7 +289,7 @@ export class AddressPool {
 
   describe(): MemberView[] {
     const view = (t: Target, a: Assessment, role: MemberView["role"]): MemberView => ({
-      ...a,
+      ...publicView(a),
       id: t.id ?? "(no id)",
       role,
       addresses: [...t.addresses[4], ...t.addresses[6]].map((b) => ipaddr.fromByteArray([...b]).toString()),

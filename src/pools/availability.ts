@@ -79,3 +79,9 @@ export function assess(
     return { ...base, reason: "shed", available: false, freshUntil, shed: true };
   return { ...base, reason: "available", available: true, freshUntil };
 }
+
+/** What operators see: ages in whole ms, and no internal clock values. */
+export function publicView(a: Assessment): Omit<Assessment, "freshUntil"> {
+  const { freshUntil: _internal, ...rest } = a;
+  return { ...rest, ageMs: a.ageMs === null ? null : Math.round(a.ageMs) };
+}

@@ -15,7 +15,7 @@ import { keyOf, parseName, toWire } from "../zone/name.js";
 import { T } from "../zone/types.js";
 import type { ZoneSet } from "../zone/zoneset.js";
 import type { AddressPool, MemberView } from "./address-pool.js";
-import { type Assessment, assess } from "./availability.js";
+import { type Assessment, assess, publicView } from "./availability.js";
 import { counterFor, memberState, type PoolAnswer, type PoolEnv } from "./runtime.js";
 import type { MxMemberConfig, MxPoolConfig } from "./schema.js";
 
@@ -228,7 +228,7 @@ export class MxPool {
 
   describe(): MemberView[] {
     const view = (m: MxMemberConfig, a: Assessment): MemberView => ({
-      ...a,
+      ...publicView(a),
       id: m.id,
       role: "member",
       addresses: m.address ?? [],
