@@ -13,9 +13,16 @@ import { encodeSections, sectionsOf } from "../dns/wire.js";
 import { lookup, RCODE, type RR } from "../zone/lookup.js";
 import { T } from "../zone/types.js";
 import type { ZoneSet } from "../zone/zoneset.js";
-import { type Assessment, assess, publicView } from "./availability.js";
+import { type Assessment, publicView } from "./availability.js";
 import { cumulativeWeights, type Policy, pickWeighted, ranking } from "./policy.js";
-import { type AnswerSource, counterFor, memberState, type PoolAnswer, type PoolEnv } from "./runtime.js";
+import {
+  type AnswerSource,
+  assessMember,
+  counterFor,
+  ExpiryTimer,
+  type PoolAnswer,
+  type PoolEnv,
+} from "./runtime.js";
 import type { AddressPoolConfig } from "./schema.js";
 
 interface Target {
@@ -66,7 +73,7 @@ export class AddressPool {
   private v4!: Family;
   private v6!: Family;
   private rr = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private readonly expiry = new ExpiryTimer();
   private lastSource: Record<4 | 6, AnswerSource | null> = { 4: null, 6: null };
 
   constructor(
@@ -157,18 +164,7 @@ export class AddressPool {
           shed: false,
         };
       }
-      const state = memberState(this.env, t.id);
-      const a = assess(
-        t,
-        this.env.table.get(t.id),
-        this.env.probes?.get(t.id),
-        now,
-        staleAfter,
-        maxU,
-        state.shed,
-      );
-      state.shed = a.shed;
-      return a;
+      return assessMember(this.env, t.id, t, now, staleAfter, maxU);
     };
     this.assessments = this.members.map(judge);
     this.smAssessments = this.streamManagers.map(judge);
@@ -176,7 +172,7 @@ export class AddressPool {
     this.v6 = this.family(6);
     this.logSourceChange(4, this.v4);
     this.logSourceChange(6, this.v6);
-    this.scheduleExpiry(now);
+    this.expiry.schedule([...this.assessments, ...this.smAssessments], now, () => this.rebuild());
   }
 
   private family(fam: 4 | 6): Family {
@@ -275,18 +271,6 @@ export class AddressPool {
     );
   }
 
-  /** Rebuild again when the earliest fresh report goes stale, so stale members leave on time. */
-  private scheduleExpiry(now: number): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    let next = Infinity;
-    for (const a of [...this.assessments, ...this.smAssessments])
-      if (a.freshUntil > now && a.freshUntil < next) next = a.freshUntil;
-    if (next === Infinity) return;
-    this.timer = setTimeout(() => this.rebuild(), Math.max(1, Math.ceil(next - now) + 1));
-    this.timer.unref();
-  }
-
   describe(): MemberView[] {
     const view = (t: Target, a: Assessment, role: MemberView["role"]): MemberView => ({
       ...publicView(a),
@@ -302,7 +286,7 @@ export class AddressPool {
   }
 
   dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.expiry.clear();
   }
 }
 

@@ -15,8 +15,8 @@ import { keyOf, parseName, toWire } from "../zone/name.js";
 import { T } from "../zone/types.js";
 import type { ZoneSet } from "../zone/zoneset.js";
 import type { AddressPool, MemberView } from "./address-pool.js";
-import { type Assessment, assess, publicView } from "./availability.js";
-import { counterFor, memberState, type PoolAnswer, type PoolEnv } from "./runtime.js";
+import { type Assessment, publicView } from "./availability.js";
+import { assessMember, counterFor, ExpiryTimer, type PoolAnswer, type PoolEnv } from "./runtime.js";
 import type { MxMemberConfig, MxPoolConfig } from "./schema.js";
 
 interface Host {
@@ -29,7 +29,7 @@ export class MxPool {
   private current!: PoolAnswer;
   private assessments: Assessment[] = [];
   private standbyAssessments: Assessment[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private readonly expiry = new ExpiryTimer();
   private lastState = "";
   /** Targets that are names of address pools: their addresses are chosen per query. */
   private dynamic: { owner: Buffer; pool: AddressPool }[] = [];
@@ -89,21 +89,15 @@ export class MxPool {
 
   rebuild(): void {
     const now = this.env.table.clock();
-    const judge = (m: MxMemberConfig): Assessment => {
-      const state = memberState(this.env, m.id);
-      const input = { state: m.state, capacity: m.capacity, hasProbe: m.check !== undefined };
-      const a = assess(
-        input,
-        this.env.table.get(m.id),
-        this.env.probes?.get(m.id),
+    const judge = (m: MxMemberConfig): Assessment =>
+      assessMember(
+        this.env,
+        m.id,
+        { state: m.state, capacity: m.capacity, hasProbe: m.check !== undefined },
         now,
         this.config["stale-after"],
         this.config["max-utilization"],
-        state.shed,
       );
-      state.shed = a.shed;
-      return a;
-    };
     this.assessments = this.config.members.map(judge);
     this.standbyAssessments = this.config.standby.map(judge);
     const byHeadroom = (list: MxMemberConfig[], as: Assessment[]) =>
@@ -145,7 +139,7 @@ export class MxPool {
       );
     }
     this.lastState = state;
-    this.scheduleExpiry(now);
+    this.expiry.schedule([...this.assessments, ...this.standbyAssessments], now, () => this.rebuild());
   }
 
   private encode(hosts: Host[], known: MxMemberConfig[]): PoolAnswer {
@@ -215,17 +209,6 @@ export class MxPool {
     return this.encode(all, this.config.members);
   }
 
-  private scheduleExpiry(now: number): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    let next = Infinity;
-    for (const a of [...this.assessments, ...this.standbyAssessments])
-      if (a.freshUntil > now && a.freshUntil < next) next = a.freshUntil;
-    if (next === Infinity) return;
-    this.timer = setTimeout(() => this.rebuild(), Math.max(1, Math.ceil(next - now) + 1));
-    this.timer.unref();
-  }
-
   describe(): MemberView[] {
     const view = (m: MxMemberConfig, a: Assessment): MemberView => ({
       ...publicView(a),
@@ -241,6 +224,6 @@ export class MxPool {
   }
 
   dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.expiry.clear();
   }
 }

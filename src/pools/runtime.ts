@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { EncodedSections } from "../dns/wire.js";
 import type { ProbeSet } from "../health/probe.js";
 import type { HealthTable } from "../health/table.js";
+import { type AssessInput, type Assessment, assess } from "./availability.js";
 
 /** Where an answer came from, in the order they are tried (DESIGN.md §5). */
 export type AnswerSource = "member" | "stream-manager" | "fallback" | "static" | "servfail" | "mx";
@@ -50,4 +51,46 @@ export function memberState(env: PoolEnv, id: string): MemberState {
     env.members.set(id, s);
   }
   return s;
+}
+
+/** Assesses one member from the health table and its probe, carrying its shed state across rebuilds. */
+export function assessMember(
+  env: PoolEnv,
+  id: string,
+  input: AssessInput,
+  now: number,
+  staleAfterMs: number,
+  maxUtilization: number,
+): Assessment {
+  const state = memberState(env, id);
+  const a = assess(
+    input,
+    env.table.get(id),
+    env.probes?.get(id),
+    now,
+    staleAfterMs,
+    maxUtilization,
+    state.shed,
+  );
+  state.shed = a.shed;
+  return a;
+}
+
+/** Fires once when the earliest fresh report among the assessments goes stale, so stale members leave on time. */
+export class ExpiryTimer {
+  private timer: NodeJS.Timeout | null = null;
+
+  schedule(assessments: Iterable<Assessment>, now: number, fire: () => void): void {
+    this.clear();
+    let next = Infinity;
+    for (const a of assessments) if (a.freshUntil > now && a.freshUntil < next) next = a.freshUntil;
+    if (next === Infinity) return;
+    this.timer = setTimeout(fire, Math.max(1, Math.ceil(next - now) + 1));
+    this.timer.unref();
+  }
+
+  clear(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
 }

@@ -174,6 +174,15 @@ function encodeFields(fields: readonly Field[], tokens: readonly Token[], origin
     if (!tok) throw new RdataError("too few RDATA fields");
     return tok;
   };
+  /** The remaining tokens joined: hex and base64 fields may be split by white space. */
+  const rest = (): string => {
+    const text = tokens
+      .slice(t)
+      .map((x) => x.text)
+      .join("");
+    t = tokens.length;
+    return text;
+  };
   for (const field of fields) {
     switch (field) {
       case "name":
@@ -220,11 +229,7 @@ function encodeFields(fields: readonly Field[], tokens: readonly Token[], origin
         while (t < tokens.length) parts.push(characterString(next()));
         break;
       case "hex": {
-        const hex = tokens
-          .slice(t)
-          .map((x) => x.text)
-          .join("");
-        t = tokens.length;
+        const hex = rest();
         if (hex.length === 0 || !/^[0-9a-fA-F]+$/.test(hex) || hex.length % 2 !== 0) {
           throw new RdataError("expected hexadecimal data");
         }
@@ -232,11 +237,7 @@ function encodeFields(fields: readonly Field[], tokens: readonly Token[], origin
         break;
       }
       case "base64": {
-        const b64 = tokens
-          .slice(t)
-          .map((x) => x.text)
-          .join("");
-        t = tokens.length;
+        const b64 = rest();
         if (b64.length === 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 !== 0) {
           throw new RdataError("expected base64 data");
         }
