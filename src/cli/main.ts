@@ -3,6 +3,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { STATUSES } from "../health/report.js";
 import { parseDuration } from "../pools/schema.js";
+import { agent } from "./agent.js";
 import { CliError } from "./errors.js";
 import { report } from "./report.js";
 import { serve } from "./serve.js";
@@ -20,10 +21,10 @@ function number(name: string, min = 0) {
   };
 }
 
-function duration(name: string) {
+function duration(name: string, allowZero = false) {
   return (value: string): number => {
     const ms = parseDuration(/^\d+(\.\d+)?$/.test(value) ? Number(value) : value);
-    if (ms === undefined || ms <= 0)
+    if (ms === undefined || ms < 0 || (ms === 0 && !allowZero))
       throw new InvalidArgumentError(`${name} must be a duration like 500ms, 60s or 2m`);
     return ms;
   };
@@ -124,6 +125,54 @@ export function buildProgram(): Command {
     .addOption(new Option("--token <token>", "bearer token for --server").env("LBDNS_ADMIN_TOKEN"))
     .action(async (opts) => {
       await report(opts);
+    });
+
+  program
+    .command("agent")
+    .description(
+      "measure a server's load and health beside it and publish reports (every interval, and drain on SIGTERM)",
+    )
+    .option("--member <id>", "member id, as in pools.yaml")
+    .option("--config <file>", "YAML file listing several members (see README)")
+    .addOption(new Option("--redis <url>", redisHelp).env("LBDNS_REDIS_URL"))
+    .option("--redis-prefix <prefix>", "key and channel prefix (default: lbdns:)")
+    .option("--server <url>", "post to a server's admin endpoint instead, e.g. http://127.0.0.1:8053")
+    .addOption(new Option("--token <token>", "bearer token for --server").env("LBDNS_ADMIN_TOKEN"))
+    .option("--interval <duration>", "how often to measure and report (default: 2s)", duration("--interval"))
+    .option("--capacity <n>", "capacity in load units (default: 100)", number("--capacity", Number.MIN_VALUE))
+    .option(
+      "--load <source>",
+      "load source, repeatable; the first is the load, all go to metrics: loadavg, cpu, conns:PORT, http:URL[#field], cmd:COMMAND (default: loadavg)",
+      collect,
+    )
+    .option(
+      "--check <check>",
+      "service check, repeatable; sets status: tcp:HOST:PORT, http:URL, smtp:HOST:PORT",
+      collect,
+    )
+    .option(
+      "--timeout <duration>",
+      "timeout of each check and load source (default: min(interval, 2s))",
+      duration("--timeout"),
+    )
+    .option(
+      "--rise <n>",
+      "successes before a failed check counts as up again (default: 2)",
+      positiveInt("--rise"),
+    )
+    .option("--fall <n>", "failures before a check counts as down (default: 3)", positiveInt("--fall"))
+    .option("--expiry <duration>", "Redis key expiry (default: 3 x interval)", duration("--expiry"))
+    .option(
+      "--drain-grace <duration>",
+      "on SIGTERM, wait this long after publishing drain (default: 0)",
+      duration("--drain-grace", true),
+    )
+    .addOption(
+      new Option("--on-exit <status>", "status published on SIGTERM/SIGINT").choices(["drain", "down"]),
+    )
+    .option("--log-level <level>", "pino log level")
+    .action(async (opts) => {
+      await agent(opts);
     });
   return program;
 }

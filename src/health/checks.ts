@@ -3,7 +3,7 @@
  * (2xx/3xx), SMTP banner (220, then QUIT). Each resolves with the round-trip time or rejects with
  * a short reason, and never outlives its timeout.
  */
-import { request } from "node:http";
+import { type IncomingMessage, request } from "node:http";
 import { connect } from "node:net";
 
 export interface CheckTarget {
@@ -11,6 +11,10 @@ export interface CheckTarget {
   host: string;
   port: number;
   path?: string;
+  /** HTTP only: the body must contain this text. */
+  expect?: string;
+  /** HTTP only: a full URL instead of host/port/path. */
+  url?: string;
   timeoutMs: number;
 }
 
@@ -53,15 +57,28 @@ export function runCheck(t: CheckTarget): Promise<number> {
 
 function httpCheck(t: CheckTarget): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = request(
-      { host: t.host, port: t.port, path: t.path ?? "/", method: "GET", timeout: t.timeoutMs, agent: false },
-      (res) => {
+    const options = { method: "GET", timeout: t.timeoutMs, agent: false as const };
+    const onResponse = (res: IncomingMessage) => {
+      const code = res.statusCode ?? 0;
+      if (code < 200 || code >= 400 || t.expect === undefined) {
         res.resume();
-        const code = res.statusCode ?? 0;
         if (code >= 200 && code < 400) resolve();
         else reject(new Error(`HTTP ${code}`));
-      },
-    );
+        return;
+      }
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => {
+        if (body.length < 65_536) body += c;
+      });
+      res.on("end", () =>
+        body.includes(t.expect!) ? resolve() : reject(new Error(`body does not contain '${t.expect}'`)),
+      );
+      res.on("error", reject);
+    };
+    const req = t.url
+      ? request(t.url, options, onResponse)
+      : request({ ...options, host: t.host, port: t.port, path: t.path ?? "/" }, onResponse);
     req.on("timeout", () => req.destroy(new Error(`timeout after ${t.timeoutMs} ms`)));
     req.on("error", reject);
     req.end();

@@ -5,6 +5,7 @@
  */
 import type { Logger } from "pino";
 import { type CheckTarget, runCheck } from "./checks.js";
+import { RiseFall } from "./rise-fall.js";
 
 export interface ProbeSpec extends CheckTarget {
   member: string;
@@ -21,7 +22,7 @@ export interface ProbeState {
 
 class Probe {
   state: ProbeState = { up: null, rttMs: null, lastError: null };
-  private streak = 0;
+  private readonly damper: RiseFall;
   private timer: NodeJS.Timeout | null = null;
   private running = false;
 
@@ -29,7 +30,9 @@ class Probe {
     readonly spec: ProbeSpec,
     private readonly onFlip: (member: string) => void,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.damper = new RiseFall(spec.rise, spec.fall);
+  }
 
   start(): void {
     void this.tick();
@@ -55,20 +58,10 @@ class Probe {
     } finally {
       this.running = false;
     }
-    const s = this.state;
-    if (s.up === null) {
-      s.up = ok;
-    } else if (ok !== s.up) {
-      this.streak++;
-      if (this.streak < (ok ? this.spec.rise : this.spec.fall)) return;
-      s.up = ok;
-    } else {
-      this.streak = 0;
-      return;
-    }
-    this.streak = 0;
+    if (!this.damper.record(ok)) return;
+    this.state.up = this.damper.up;
     this.log.info(
-      { member: this.spec.member, up: ok, reason: s.lastError ?? undefined },
+      { member: this.spec.member, up: ok, reason: this.state.lastError ?? undefined },
       "probe state changed",
     );
     this.onFlip(this.spec.member);

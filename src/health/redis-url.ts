@@ -7,7 +7,9 @@
  */
 import type { RedisOptions } from "ioredis";
 
-export class RedisUrlError extends Error {}
+export class RedisUrlError extends Error {
+  override name = "RedisUrlError";
+}
 
 export function redisOptions(url: string): RedisOptions {
   if (url.startsWith("redis-sentinel://")) return sentinelOptions(url);
