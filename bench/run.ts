@@ -13,6 +13,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { measureAgentCost } from "./agent-cost.js";
 import { measurePropagation } from "./propagation.js";
 
 const ROOT = join(import.meta.dirname, "../..");
@@ -168,6 +169,7 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [redis];
   const results: CaseResult[] = [];
   let propagation: number[] = [];
+  const agentCost: Record<string, { reports: number; cpuMs: number }> = {};
   try {
     await new Promise((r) => setTimeout(r, 300));
     children.push(
@@ -220,6 +222,15 @@ async function main(): Promise<void> {
       results.push({ name, server, ...dnsperf(port, queries, transport) });
     }
     propagation = await measurePropagation(redisPort, lbdnsPort, smoke ? 10 : 100);
+    for (const withConns of [false, true]) {
+      const label = withConns ? "loadavg + cpu + conns:PORT + tcp check" : "loadavg + cpu + tcp check";
+      agentCost[label] = await measureAgentCost(
+        join(ROOT, "dist/src/cli/main.js"),
+        redisPort,
+        smoke ? 1 : 5,
+        withConns,
+      );
+    }
   } finally {
     for (const c of children) c.kill();
   }
@@ -241,11 +252,24 @@ async function main(): Promise<void> {
   console.log(
     `report -> changed answer via Redis pub/sub: median ${median!.toFixed(1)} ms, p99 ${p99!.toFixed(1)} ms over ${smoke ? 10 : 100} changes (target: median < 100 ms)`,
   );
+  const perReport: Record<string, number> = {};
+  for (const [label, c] of Object.entries(agentCost)) {
+    perReport[label] = c.reports > 0 ? c.cpuMs / c.reports : Number.NaN;
+    console.log(
+      `agent CPU per report (${label}): ${perReport[label]!.toFixed(2)} ms over ${c.reports} reports`,
+    );
+  }
   if (!smoke) {
     const dir = join(ROOT, "bench/results");
     mkdirSync(dir, { recursive: true });
     const path = join(dir, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-    const record = { date: new Date().toISOString(), duration, results, propagationMs: { median, p99 } };
+    const record = {
+      date: new Date().toISOString(),
+      duration,
+      results,
+      propagationMs: { median, p99 },
+      agentCpuMsPerReport: perReport,
+    };
     writeFileSync(path, JSON.stringify(record, null, 2));
     console.log(`results written to ${path}`);
   }

@@ -1,0 +1,252 @@
+/** `lbdns agent` against real listeners and a real Redis, and the whole loop through lbdns serve to dig. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { cpSync } from "node:fs";
+import { createServer as createHttp } from "node:http";
+import { createServer, type Server, type Socket } from "node:net";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { dig } from "../helpers/dig.js";
+import { CLI, type Running, startServe, waitFor } from "../helpers/lbdns.js";
+import { RedisServer } from "../helpers/redis.js";
+import { tempDir } from "../helpers/zones.js";
+
+let redis: RedisServer;
+let tmp: ReturnType<typeof tempDir>;
+const procs: ChildProcess[] = [];
+const closers: (() => void)[] = [];
+let server: Running | undefined;
+
+beforeEach(async () => {
+  redis = await RedisServer.start();
+  tmp = tempDir();
+});
+afterEach(async () => {
+  for (const p of procs.splice(0)) if (p.exitCode === null) p.kill("SIGKILL");
+  for (const c of closers.splice(0)) c();
+  await server?.stop("SIGKILL");
+  server = undefined;
+  await redis.stop();
+  tmp.cleanup();
+});
+
+function startAgent(args: string[]): {
+  proc: ChildProcess;
+  exited: Promise<number | null>;
+  logs: () => string;
+} {
+  const proc = spawn(process.execPath, [CLI, "agent", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  procs.push(proc);
+  let out = "";
+  proc.stdout!.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  proc.stderr!.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  return { proc, exited: new Promise((r) => proc.on("exit", (code) => r(code))), logs: () => out };
+}
+
+async function tcpListener(
+  port = 0,
+  onConnect: (s: Socket) => void = (s) => s.end(),
+): Promise<{ server: Server; port: number }> {
+  const srv = createServer(onConnect);
+  await new Promise<void>((r) => srv.listen(port, "127.0.0.1", () => r()));
+  closers.push(() => srv.close());
+  return { server: srv, port: (srv.address() as { port: number }).port };
+}
+
+async function reportOf(member: string): Promise<Record<string, unknown> | null> {
+  const c = redis.client();
+  try {
+    const v = await c.get(`lbdns:health:${member}`);
+    return v ? JSON.parse(v) : null;
+  } finally {
+    c.disconnect();
+  }
+}
+
+describe("lbdns agent", () => {
+  it("publishes per the contract, and follows its check with rise and fall", async () => {
+    const l = await tcpListener();
+    startAgent([
+      "--member",
+      "web-1",
+      "--redis",
+      redis.url,
+      "--interval",
+      "200ms",
+      "--capacity",
+      "50",
+      "--load",
+      "cmd:echo 10",
+      "--check",
+      `tcp:127.0.0.1:${l.port}`,
+      "--fall",
+      "2",
+      "--rise",
+      "2",
+    ]);
+    await waitFor(async () => (await reportOf("web-1"))?.["status"] === "up");
+    const r = (await reportOf("web-1"))!;
+    expect(r).toMatchObject({ v: 1, member: "web-1", status: "up", load: 10, capacity: 50, interval: 200 });
+    expect(r["metrics"]).toMatchObject({ cmd: 10, rttMs: expect.any(Number) });
+    const c = redis.client();
+    const pttl = await c.pttl("lbdns:health:web-1");
+    c.disconnect();
+    expect(pttl).toBeGreaterThan(0);
+    expect(pttl).toBeLessThanOrEqual(600); // 3 x interval
+    l.server.close();
+    await waitFor(async () => (await reportOf("web-1"))?.["status"] === "down", 5_000, "status down");
+    await tcpListener(l.port);
+    await waitFor(async () => (await reportOf("web-1"))?.["status"] === "up", 5_000, "status up again");
+  });
+
+  it("checks HTTP (with an expected body) and SMTP, for several members from a YAML file", async () => {
+    let healthy = true;
+    const http = createHttp((_req, res) => res.end(healthy ? "status: OK" : "status: degraded"));
+    await new Promise<void>((r) => http.listen(0, "127.0.0.1", () => r()));
+    closers.push(() => http.close());
+    const smtp = await tcpListener(0, (s) => {
+      s.write("220 mail.test ESMTP\r\n");
+      s.on("data", (d) => {
+        if (d.toString().startsWith("QUIT")) s.end("221 bye\r\n");
+      });
+    });
+    const file = tmp.write(
+      "agent.yaml",
+      `redis: ${redis.url}
+interval: 200ms
+fall: 1
+members:
+  - member: web-1
+    load: cmd:echo 5
+    check: [{check: "http:http://127.0.0.1:${(http.address() as { port: number }).port}/health", expect: "OK"}]
+  - member: mx-1
+    load: [cmd:echo 7, loadavg]
+    check: [smtp:127.0.0.1:${smtp.port}]
+`,
+    );
+    startAgent(["--config", file]);
+    await waitFor(
+      async () =>
+        (await reportOf("web-1"))?.["status"] === "up" && (await reportOf("mx-1"))?.["status"] === "up",
+    );
+    expect((await reportOf("mx-1"))!["metrics"]).toMatchObject({ cmd: 7, loadavg: expect.any(Number) });
+    healthy = false;
+    await waitFor(
+      async () => (await reportOf("web-1"))?.["status"] === "down",
+      5_000,
+      "http body check to fail",
+    );
+    expect((await reportOf("mx-1"))!["status"]).toBe("up");
+  });
+
+  it("publishes drain on SIGTERM (or down with --on-exit down) and exits 0", async () => {
+    const a = startAgent([
+      "--member",
+      "web-1",
+      "--redis",
+      redis.url,
+      "--interval",
+      "200ms",
+      "--load",
+      "cmd:echo 1",
+    ]);
+    await waitFor(async () => (await reportOf("web-1"))?.["status"] === "up");
+    a.proc.kill("SIGTERM");
+    expect(await a.exited).toBe(0);
+    expect((await reportOf("web-1"))!["status"]).toBe("drain");
+    const b = startAgent([
+      "--member",
+      "web-2",
+      "--redis",
+      redis.url,
+      "--interval",
+      "200ms",
+      "--load",
+      "cmd:echo 1",
+      "--on-exit",
+      "down",
+    ]);
+    await waitFor(async () => (await reportOf("web-2"))?.["status"] === "up");
+    b.proc.kill("SIGTERM");
+    expect(await b.exited).toBe(0);
+    expect((await reportOf("web-2"))!["status"]).toBe("down");
+  });
+
+  it("keeps reporting when a load source fails, and recovers after a Redis restart", async () => {
+    const a = startAgent([
+      "--member",
+      "web-1",
+      "--redis",
+      redis.url,
+      "--interval",
+      "200ms",
+      "--load",
+      "http:http://127.0.0.1:1/nothing",
+      "--load",
+      "cmd:echo 3",
+    ]);
+    await waitFor(async () => (await reportOf("web-1")) !== null);
+    const r = (await reportOf("web-1"))!;
+    expect(r).toMatchObject({ status: "up", load: 3 });
+    expect(r["metrics"]).not.toHaveProperty("http");
+    await redis.stop();
+    await new Promise((res) => setTimeout(res, 500));
+    await redis.restart();
+    await waitFor(async () => (await reportOf("web-1")) !== null, 8_000, "report after Redis restart");
+    expect(a.proc.exitCode).toBeNull();
+    expect(a.logs()).toMatch(/could not deliver report/);
+  });
+
+  it("exits non-zero with one line for bad flags", async () => {
+    const a = startAgent(["--member", "x", "--redis", redis.url, "--load", "memory"]);
+    expect(await a.exited).toBe(2);
+    expect(a.logs().trim()).toBe(
+      "lbdns: unknown load source 'memory' (loadavg, cpu, conns:PORT, http:URL[#field], cmd:COMMAND)",
+    );
+  });
+});
+
+describe("agent -> Redis -> lbdns serve -> dig", () => {
+  it("stops answering a member soon after its service dies", async () => {
+    cpSync(join(import.meta.dirname, "../fixtures/zones"), tmp.dir, { recursive: true });
+    tmp.write(
+      "pools.yaml",
+      `pools:
+  web:
+    names: [www.example.com.]
+    stale-after: 2s
+    fallback: [192.0.2.99]
+    members:
+      - {id: web-1, address: 192.0.2.11}
+`,
+    );
+    server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0", "--redis", redis.url]);
+    const service = await tcpListener();
+    startAgent([
+      "--member",
+      "web-1",
+      "--redis",
+      redis.url,
+      "--interval",
+      "250ms",
+      "--fall",
+      "2",
+      "--load",
+      "cmd:echo 1",
+      "--check",
+      `tcp:127.0.0.1:${service.port}`,
+    ]);
+    const answer = async () => (await dig(server!.port, ["+norec", "www.example.com"])).answer[0]?.data;
+    await waitFor(async () => (await answer()) === "192.0.2.11", 5_000, "member answered");
+    const killedAt = Date.now();
+    service.server.close();
+    await waitFor(async () => (await answer()) === "192.0.2.99", 5_000, "member removed");
+    const elapsed = Date.now() - killedAt;
+    // interval x fall = 500 ms, plus up to one interval of phase and the dig polling.
+    console.log(`service killed -> lbdns stopped answering it in ${elapsed} ms (interval 250 ms, fall 2)`);
+    expect(elapsed).toBeLessThan(5_000);
+  });
+});
