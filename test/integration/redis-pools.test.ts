@@ -26,6 +26,7 @@ pools:
     stale-after: 3s
     members:
       - {id: mx-1, host: mx1.example.com., capacity: 50, preference: 10}
+      - {id: mx-2, host: mx2.example.com., capacity: 50, preference: 10}
     relays:
       - {host: relay1.backup.example.net., preference: 50}
 `;
@@ -145,17 +146,31 @@ describe("pools fed by Redis", () => {
     expect(server.proc.exitCode).toBeNull();
   });
 
-  it("lists healthy MX primaries and always the relay", async () => {
+  it("follows MX primaries through healthy, degraded and all-down, always with the relay", async () => {
     server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0", "--redis", redis.url]);
-    expect(await mx()).toEqual(["50 relay1.backup.example.net."]);
-    await report("mx-1", 10);
-    await waitFor(async () => (await mx()).length === 2);
-    expect(await mx()).toEqual(["10 mx1.example.com.", "50 relay1.backup.example.net."]);
+    expect(await mx()).toEqual(["50 relay1.backup.example.net."]); // no reports yet
+    await report("mx-1", 40);
+    await report("mx-2", 10);
+    await waitFor(async () => (await mx()).length === 3, 5_000, "healthy");
+    expect(await mx()).toEqual([
+      "10 mx2.example.com.",
+      "10 mx1.example.com.",
+      "50 relay1.backup.example.net.",
+    ]);
     const full = await dig(server.port, ["+norec", "example.com", "MX"]);
-    expect(full.additional).toEqual([{ name: "mx1.example.com.", ttl: 300, type: "A", data: "192.0.2.21" }]);
-    await report("mx-1", 10, ["--status", "down"]);
-    await waitFor(async () => (await mx()).length === 1);
+    expect(full.additional).toEqual([
+      { name: "mx2.example.com.", ttl: 300, type: "A", data: "192.0.2.22" },
+      { name: "mx1.example.com.", ttl: 300, type: "A", data: "192.0.2.21" },
+    ]);
+    await report("mx-1", 40, ["--status", "down"]);
+    await waitFor(async () => (await mx()).length === 2, 5_000, "degraded");
+    expect(await mx()).toEqual(["10 mx2.example.com.", "50 relay1.backup.example.net."]);
+    await report("mx-2", 10, ["--status", "down"]);
+    await waitFor(async () => (await mx()).length === 1, 5_000, "all primaries down");
     expect(await mx()).toEqual(["50 relay1.backup.example.net."]);
+    await report("mx-1", 5);
+    await waitFor(async () => (await mx()).length === 2, 5_000, "recovered");
+    expect(await mx()).toEqual(["10 mx1.example.com.", "50 relay1.backup.example.net."]);
   });
 
   it("uses a configurable key prefix so deployments can share one Redis", async () => {

@@ -46,6 +46,19 @@ pools:
 `;
 
 describe("standalone (no Redis)", () => {
+  it("serves the example zone and pools with no Redis at all: the relay is listed from the start", async () => {
+    server = await startServe([
+      "--zones",
+      join(import.meta.dirname, "../../zones"),
+      "--listen",
+      "127.0.0.1:0",
+    ]);
+    const mx = await dig(server.port, ["+norec", "example.com", "MX"]);
+    expect(mx.answer.map((a) => a.data)).toEqual(["50 relay1.backup.example.net."]);
+    // no reports: www answers its static record, the answer of last resort
+    expect((await dig(server.port, ["+norec", "www.example.com"])).answer[0]!.data).toBe("192.0.2.11");
+  });
+
   it("takes reports over the admin endpoint, with lbdns report --server", async () => {
     tmp.write("pools.yaml", POOLS);
     server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0"]);
