@@ -72,6 +72,7 @@ export function buildProgram(): Command {
         "LBDNS_ADMIN_TOKEN",
       ),
     )
+    .option("--no-watch", "do not reload when files in the zones directory change (SIGHUP still reloads)")
     .option("--log-queries", "log every query (off by default: it costs throughput)", false)
     .option("--log-level <level>", "pino log level: fatal, error, warn, info, debug, trace")
     .option(
@@ -99,6 +100,7 @@ export function buildProgram(): Command {
         logLevel: opts.logLevel,
         tcpIdleTimeout: opts.tcpIdleTimeout,
         tcpMaxConnections: opts.tcpMaxConnections,
+        watch: opts.watch,
       });
     });
 

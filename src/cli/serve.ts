@@ -18,6 +18,7 @@ import { startAdmin } from "../ops/admin.js";
 import { Catalog } from "../ops/catalog.js";
 import { createLogger } from "../ops/logger.js";
 import { createMetrics } from "../ops/metrics.js";
+import { watchZones } from "../ops/watch.js";
 import type { PoolEnv } from "../pools/runtime.js";
 import { displayName } from "../zone/name.js";
 import { typeName } from "../zone/types.js";
@@ -36,6 +37,7 @@ export interface ServeOptions {
   logLevel?: string;
   tcpIdleTimeout: number;
   tcpMaxConnections: number;
+  watch: boolean;
 }
 
 function listenArg(text: string): ListenAddress {
@@ -84,14 +86,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const responder = new Responder(new ZoneSet([]), observer, (err) =>
     log.error({ err }, "error answering a query"),
   );
-  catalog = new Catalog(
-    opts.zones,
-    opts.pools ?? join(opts.zones, "pools.yaml"),
-    env,
-    probes,
-    responder,
-    log,
-  );
+  const poolsFile = opts.pools ?? join(opts.zones, "pools.yaml");
+  catalog = new Catalog(opts.zones, poolsFile, env, probes, responder, log);
   catalog.load();
   // Reports first, sockets second: never answer from an empty view while reports exist.
   await store.start();
@@ -136,18 +132,24 @@ export async function serve(opts: ServeOptions): Promise<void> {
     "lbdns serving",
   );
 
-  process.on("SIGHUP", () => {
+  const reload = (why: string) => {
     try {
+      log.info({ trigger: why }, "reloading");
       catalog.load();
     } catch (err) {
       log.error({ err }, "reload failed; keeping the current state");
     }
-  });
+  };
+  process.on("SIGHUP", () => reload("SIGHUP"));
+  const stopWatching = opts.watch
+    ? watchZones(opts.zones, poolsFile, 250, () => reload("file change"))
+    : () => {};
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "lbdns stopping");
+    stopWatching();
     probes.stop();
     adminServer?.server.close();
     Promise.all([server.stop(), store.stop()]).then(

@@ -41,7 +41,7 @@ describe("start-up and reload", () => {
 
   it("reloads on SIGHUP, and keeps the last good zone when the new file is broken", async () => {
     const t = zonesDir();
-    server = await startServe(["--zones", t.dir, "--listen", "127.0.0.1:0"]);
+    server = await startServe(["--zones", t.dir, "--listen", "127.0.0.1:0", "--no-watch"]);
     const file = join(t.dir, "example.com.zone");
     const original = readFileSync(file, "utf8");
     writeFileSync(file, original.replace("2026112401", "2026112402").replace("192.0.2.11", "192.0.2.12"));
@@ -144,5 +144,30 @@ describe("TCP", () => {
     await waitFor(() => closedCount === 3, 5_000, "3 connections over the cap closed");
     expect((await dig(server.port, ["www.example.com"])).status).toBe("NOERROR");
     for (const s of sockets) s.destroy();
+  });
+});
+
+describe("hot reload on file change", () => {
+  it("picks up an edited zone file within a second, and keeps the old answers for a broken one", async () => {
+    const t = zonesDir();
+    server = await startServe(["--zones", t.dir, "--listen", "127.0.0.1:0"]);
+    const file = join(t.dir, "example.com.zone");
+    const original = readFileSync(file, "utf8");
+    const edited = original.replace("2026112401", "2026112402").replace("192.0.2.11", "192.0.2.77");
+    writeFileSync(file, edited);
+    const changedAt = Date.now();
+    await waitFor(
+      async () => (await dig(server!.port, ["www.example.com"])).answer[0]?.data === "192.0.2.77",
+      5_000,
+      "reload",
+    );
+    console.log(`file change -> new answer in ${Date.now() - changedAt} ms`);
+    writeFileSync(file, `${edited}\nbroken A 300.0.0.1\n`);
+    await waitFor(
+      () => server!.logs().some((l) => String(l["msg"]).includes("'300.0.0.1' is not an IPv4 address")),
+      5_000,
+      "error logged",
+    );
+    expect((await dig(server.port, ["www.example.com"])).answer[0]!.data).toBe("192.0.2.77");
   });
 });

@@ -148,7 +148,7 @@ describe("standalone (no Redis)", () => {
 
   it("keeps the last good pools.yaml on a bad reload, and names the problem", async () => {
     tmp.write("pools.yaml", POOLS);
-    server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0"]);
+    server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0", "--no-watch"]);
     await run(process.execPath, [
       CLI,
       "report",
