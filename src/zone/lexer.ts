@@ -10,14 +10,18 @@
 export interface Token {
   text: string;
   quoted: boolean;
+  /** Offsets of the token in the source (quotes included), for precise edits. */
+  start: number;
+  end: number;
 }
 
 export interface Entry {
   tokens: Token[];
   /** True when the entry starts with white space (owner omitted). */
   blankOwner: boolean;
-  /** 1-based line where the entry starts. */
+  /** 1-based lines where the entry starts and ends (parentheses can span lines). */
   line: number;
+  endLine: number;
 }
 
 export class LexError extends Error {
@@ -41,7 +45,7 @@ export function lex(source: string): Entry[] {
   const n = source.length;
 
   const finishEntry = () => {
-    if (tokens.length > 0) entries.push({ tokens, blankOwner, line: entryLine });
+    if (tokens.length > 0) entries.push({ tokens, blankOwner, line: entryLine, endLine: line });
     tokens = [];
   };
 
@@ -82,6 +86,7 @@ export function lex(source: string): Entry[] {
     }
     if (c === '"') {
       const startLine = line;
+      const start = i;
       let text = "";
       i++;
       for (;;) {
@@ -99,9 +104,10 @@ export function lex(source: string): Entry[] {
         i++;
       }
       i++;
-      tokens.push({ text, quoted: true });
+      tokens.push({ text, quoted: true, start, end: i });
       continue;
     }
+    const start = i;
     let text = "";
     while (i < n) {
       const t = source[i]!;
@@ -125,7 +131,7 @@ export function lex(source: string): Entry[] {
       text += t;
       i++;
     }
-    tokens.push({ text, quoted: false });
+    tokens.push({ text, quoted: false, start, end: i });
   }
   if (depth !== 0) throw new LexError("unbalanced '(' at end of file", entryLine);
   finishEntry();

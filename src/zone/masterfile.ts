@@ -21,6 +21,9 @@ export interface ZoneRecord {
   target?: Buffer[];
   file: string;
   line: number;
+  endLine: number;
+  /** Offsets of the SOA serial token in the file (SOA records only), so an edit can bump it in place. */
+  serialSpan?: { start: number; end: number };
 }
 
 export class ZoneFileError extends Error {
@@ -79,6 +82,7 @@ export function parseMasterFile(
         continue;
       }
       parseRecord(entry.tokens, entry.blankOwner, state, file, entry.line, out, fail);
+      out[out.length - 1]!.endLine = entry.endLine;
     } catch (e) {
       if (e instanceof NameError || e instanceof RdataError) fail(e.message);
       throw e;
@@ -193,7 +197,12 @@ function parseRecord(
     rdata: parsed.wire,
     file,
     line,
+    endLine: line,
   };
+  if (type === T.SOA) {
+    const serial = tokens[i + 2];
+    if (serial) record.serialSpan = { start: serial.start, end: serial.end };
+  }
   if (parsed.target) record.target = parsed.target;
   out.push(record);
 }

@@ -89,6 +89,18 @@ function isPlain(b: number): boolean {
   );
 }
 
+/** One label in presentation form, case kept (for display). */
+export function presentLabel(label: Buffer): string {
+  let s = "";
+  for (const b of label) s += isPlain(b) ? String.fromCharCode(b) : `\\${String(b).padStart(3, "0")}`;
+  return s;
+}
+
+/** Absolute name in presentation form, case kept. */
+export function presentName(labels: readonly Buffer[]): string {
+  return labels.length === 0 ? "." : `${labels.map(presentLabel).join(".")}.`;
+}
+
 /** Appends the key form of one label (lower-cased; unusual octets as \DDD). */
 function labelKey(buf: Buffer, start: number, end: number): string {
   let plain = true;

@@ -5,7 +5,7 @@
  */
 import ipaddr from "ipaddr.js";
 import type { Token } from "./lexer.js";
-import { parseName, toWire } from "./name.js";
+import { parseName, presentName, toWire } from "./name.js";
 import { T } from "./types.js";
 
 type Field =
@@ -282,4 +282,101 @@ export function soaSerial(rdata: Buffer): number {
 
 export function soaMinimum(rdata: Buffer): number {
   return rdata.readUInt32BE(rdata.length - 4);
+}
+
+function quote(bytes: Buffer): string {
+  let s = '"';
+  for (const b of bytes) {
+    if (b === 0x22 || b === 0x5c) s += `\\${String.fromCharCode(b)}`;
+    else if (b >= 0x20 && b < 0x7f) s += String.fromCharCode(b);
+    else s += `\\${String(b).padStart(3, "0")}`;
+  }
+  return `${s}"`;
+}
+
+function generic(wire: Buffer): string {
+  return `\\# ${wire.length}${wire.length > 0 ? ` ${wire.toString("hex").toUpperCase()}` : ""}`;
+}
+
+/** RDATA in presentation form (the inverse of parseRdata); the RFC 3597 form when it cannot be read. */
+export function formatRdata(type: number, wire: Buffer): string {
+  const fields = DESCRIPTORS.get(type);
+  if (!fields) return generic(wire);
+  const out: string[] = [];
+  let o = 0;
+  const need = (n: number) => {
+    if (o + n > wire.length) throw new RdataError("short RDATA");
+  };
+  try {
+    for (const field of fields) {
+      switch (field) {
+        case "name": {
+          const labels = readWireName(wire, o);
+          out.push(presentName(labels));
+          o += labels.reduce((n, l) => n + l.length + 1, 1);
+          break;
+        }
+        case "u8":
+          need(1);
+          out.push(String(wire[o]));
+          o += 1;
+          break;
+        case "u16":
+          need(2);
+          out.push(String(wire.readUInt16BE(o)));
+          o += 2;
+          break;
+        case "u32":
+        case "period":
+          need(4);
+          out.push(String(wire.readUInt32BE(o)));
+          o += 4;
+          break;
+        case "ipv4":
+          need(4);
+          out.push(ipaddr.fromByteArray([...wire.subarray(o, o + 4)]).toString());
+          o += 4;
+          break;
+        case "ipv6":
+          need(16);
+          out.push(ipaddr.fromByteArray([...wire.subarray(o, o + 16)]).toString());
+          o += 16;
+          break;
+        case "string":
+        case "strings":
+          do {
+            need(1);
+            const len = wire[o]!;
+            need(1 + len);
+            out.push(quote(wire.subarray(o + 1, o + 1 + len)));
+            o += 1 + len;
+          } while (field === "strings" && o < wire.length);
+          break;
+        case "hex":
+          out.push(wire.subarray(o).toString("hex").toUpperCase());
+          o = wire.length;
+          break;
+        case "base64":
+          out.push(wire.subarray(o).toString("base64"));
+          o = wire.length;
+          break;
+        case "caa-tag": {
+          need(1);
+          const len = wire[o]!;
+          need(1 + len);
+          out.push(wire.toString("latin1", o + 1, o + 1 + len));
+          o += 1 + len;
+          break;
+        }
+        case "caa-value":
+          out.push(quote(wire.subarray(o)));
+          o = wire.length;
+          break;
+      }
+    }
+    if (o !== wire.length) return generic(wire);
+    return out.join(" ");
+  } catch {
+    return generic(wire);
+  }
 }

@@ -157,3 +157,25 @@ describe("zone directory", () => {
     expect(result.errors[0]!.message).toMatch(/bad\.example\.zone:6: 'not-an-ip' is not an IPv4 address/);
   });
 });
+
+describe("presentation form", () => {
+  it("formats every record of the syntax fixture so that it parses back to the same wire", async () => {
+    const { formatRdata, parseRdata } = await import("../../src/zone/rdata.js");
+    const { lex } = await import("../../src/zone/lexer.js");
+    const { join } = await import("node:path");
+    const zone = loadZoneFile(join(import.meta.dirname, "../fixtures/syntax/syntax.test.zone"));
+    let n = 0;
+    for (const node of zone.nodes.values()) {
+      for (const set of node.rrsets.values()) {
+        for (const rdata of set.rdatas) {
+          const text = formatRdata(set.type, rdata);
+          const tokens = lex(`x ${text}`)[0]!.tokens.slice(1);
+          expect(parseRdata(set.type, tokens, origin).wire, `${set.type} ${text}`).toEqual(rdata);
+          n++;
+        }
+      }
+    }
+    expect(n).toBeGreaterThan(25);
+    expect(formatRdata(T.A, Buffer.from([1, 2, 3]))).toBe("\\# 3 010203");
+  });
+});
