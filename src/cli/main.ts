@@ -7,6 +7,7 @@ import { agent } from "./agent.js";
 import { CliError } from "./errors.js";
 import { report } from "./report.js";
 import { serve } from "./serve.js";
+import { zoneAdd, zoneCheck, zoneCreate, zoneList, zoneRemove, zoneShow } from "./zone.js";
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return previous ? [...previous, value] : [value];
@@ -175,6 +176,70 @@ export function buildProgram(): Command {
     .option("--log-level <level>", "pino log level")
     .action(async (opts) => {
       await agent(opts);
+    });
+
+  const zonesOption = () =>
+    new Option("--zones <dir>", "directory of *.zone files").env("LBDNS_ZONES").default("./zones");
+  const zone = program
+    .command("zone")
+    .description(
+      "list, show, create, edit and check zones (edits are validated, atomic, and bump the SOA serial)",
+    );
+  zone
+    .command("list")
+    .description("zones with their serial and record count")
+    .addOption(zonesOption())
+    .option("--json", "JSON output")
+    .action((opts) => zoneList(opts));
+  zone
+    .command("show")
+    .description("the records of a zone")
+    .argument("<zone>", "zone name, e.g. example.com")
+    .addOption(zonesOption())
+    .option("--json", "JSON output")
+    .action((z, opts) => zoneShow(opts, z));
+  zone
+    .command("create")
+    .description("create a zone file with SOA and NS records")
+    .argument("<zone>", "zone name, e.g. example.org")
+    .requiredOption("--ns <name...>", "name servers (absolute, or relative to the zone)")
+    .requiredOption("--email <address>", "responsible person, e.g. hostmaster@example.org")
+    .option("--ttl <seconds>", "default TTL ($TTL)", positiveInt("--ttl"), 3600)
+    .addOption(zonesOption())
+    .action((z, opts) => zoneCreate(opts, z, opts.ns, opts.email, opts.ttl));
+  zone
+    .command("add")
+    .description("add one record, e.g.: lbdns zone add example.com www A 192.0.2.1")
+    .argument("<zone>", "zone name")
+    .argument("<name>", "owner: @, relative to the zone, or absolute")
+    .argument("<type>", "record type (A, AAAA, MX, TXT, ... or TYPEnnn)")
+    .argument("<value...>", "RDATA as in a zone file, e.g. '10 mx1' or '\"v=spf1 -all\"'")
+    .option("--ttl <seconds>", "TTL (default: the RRset's, else the zone's $TTL)", number("--ttl"))
+    .addOption(zonesOption())
+    .option("--pools <file>", "pools file to keep valid (default: <zones>/pools.yaml)")
+    .action((z, name, type, value: string[], opts) =>
+      zoneAdd(opts, z, name, type, value.join(" "), opts.ttl),
+    );
+  zone
+    .command("rm")
+    .description("remove records: all at a name, of one type, or one record")
+    .argument("<zone>", "zone name")
+    .argument("<name>", "owner")
+    .argument("[type]", "record type")
+    .argument("[value...]", "RDATA of the one record to remove")
+    .addOption(zonesOption())
+    .option("--pools <file>", "pools file to keep valid (default: <zones>/pools.yaml)")
+    .action((z, name, type, value: string[], opts) =>
+      zoneRemove(opts, z, name, type, value.length ? value.join(" ") : undefined),
+    );
+  zone
+    .command("check")
+    .description("validate zones and pools.yaml; every problem is printed with file:line")
+    .argument("[zone]", "one zone (default: all)")
+    .addOption(zonesOption())
+    .option("--pools <file>", "pools file (default: <zones>/pools.yaml)")
+    .action((z, opts) => {
+      if (zoneCheck(opts, z) > 0) process.exitCode = 1;
     });
   return program;
 }

@@ -57,12 +57,13 @@ export function lex(source: string): Entry[] {
       atLineStart = false;
     }
     if (c === "\n") {
-      line++;
-      i++;
+      // The entry ends on this line: finish it before counting the newline.
       if (depth === 0) {
         finishEntry();
         atLineStart = true;
       }
+      line++;
+      i++;
       continue;
     }
     if (c === " " || c === "\t" || c === "\r") {

@@ -5,7 +5,7 @@
  */
 import type { ZoneRecord } from "./masterfile.js";
 import { isSubdomain, keyOf, labelCount, parentKey, toWire } from "./name.js";
-import { soaMinimum, soaSerial } from "./rdata.js";
+import { readWireName, soaMinimum, soaSerial, targetOffset } from "./rdata.js";
 import { T, typeName } from "./types.js";
 
 export interface RRset {
@@ -104,6 +104,33 @@ export class Zone {
     this.negativeTtl = Math.min(soa.ttl, soaMinimum(soaRdata));
     this.serial = soaSerial(soaRdata);
     this.linkCutsAndWildcards();
+  }
+
+  /**
+   * Targets that BIND's integrity checks reject: an in-zone NS, MX or SRV target with no address
+   * (or that is a CNAME). lbdns can serve such a zone, but `named-checkzone` refuses it, so edits
+   * must not produce one.
+   */
+  integrityProblems(): string[] {
+    const problems: string[] = [];
+    const origin = this.originKey;
+    for (const node of this.nodes.values()) {
+      if (node.cut && node.cut !== node) continue; // occluded data is never served
+      for (const type of [T.NS, T.MX, T.SRV]) {
+        const set = node.rrsets.get(type);
+        if (!set) continue;
+        for (const rdata of set.rdatas) {
+          const target = keyOf(readWireName(rdata, targetOffset(type)!));
+          if (target === "" || !(target === origin || target.endsWith(`.${origin}`))) continue;
+          const t = this.nodes.get(target);
+          const name = `${node.key}. ${typeName(type)} ${target}.`;
+          if (t?.rrsets.has(T.CNAME)) problems.push(`${name}: the target is a CNAME`);
+          else if (!t?.rrsets.has(T.A) && !t?.rrsets.has(T.AAAA))
+            problems.push(`${name}: the target has no address records (A or AAAA)`);
+        }
+      }
+    }
+    return problems;
   }
 
   get originKey(): string {
