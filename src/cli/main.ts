@@ -5,6 +5,16 @@ import { STATUSES } from "../health/report.js";
 import { parseDuration } from "../pools/schema.js";
 import { agent } from "./agent.js";
 import { CliError } from "./errors.js";
+import {
+  poolAddMember,
+  poolAddRelay,
+  poolCreate,
+  poolList,
+  poolRemoveMember,
+  poolSet,
+  poolSetState,
+  poolShow,
+} from "./pool.js";
 import { report } from "./report.js";
 import { serve } from "./serve.js";
 import { zoneAdd, zoneCheck, zoneCreate, zoneList, zoneRemove, zoneShow } from "./zone.js";
@@ -241,6 +251,68 @@ export function buildProgram(): Command {
     .action((z, opts) => {
       if (zoneCheck(opts, z) > 0) process.exitCode = 1;
     });
+
+  const pool = program
+    .command("pool")
+    .description("list, show and edit pools in pools.yaml (validated against the zones, written atomically)");
+  const poolCmd = (name: string, description: string) =>
+    pool
+      .command(name)
+      .description(description)
+      .addOption(zonesOption())
+      .option("--pools <file>", "pools file (default: <zones>/pools.yaml)");
+  poolCmd("list", "pools with their type, policy and names")
+    .option("--json", "JSON output")
+    .action((opts) => poolList(opts));
+  poolCmd("show", "one pool's settings")
+    .argument("<pool>")
+    .option("--json", "JSON output")
+    .action((p, opts) => poolShow(opts, p));
+  poolCmd("create", "create a pool for owner names")
+    .argument("<pool>")
+    .requiredOption("--names <name...>", "absolute owner names, e.g. www.example.com.")
+    .addOption(
+      new Option("--type <type>", "a: address answers; mx: mail exchangers")
+        .choices(["a", "mx"])
+        .default("a"),
+    )
+    .action((p, opts) => poolCreate(opts, p, opts.names, opts.type));
+  poolCmd("add-member", "add a member (ADDR: one address, or several joined by commas)")
+    .argument("<pool>")
+    .argument("<id>", "member id, unique across pools; agents report under it")
+    .argument("<addr>", "e.g. 192.0.2.11 or 192.0.2.11,2001:db8::11")
+    .option("--capacity <n>", "capacity in load units (default 100)", number("--capacity", Number.MIN_VALUE))
+    .option("--weight <n>", "static weight, for policy weighted", number("--weight"))
+    .option("--region <name>", "region, from regions: in pools.yaml")
+    .option("--host <name>", "MX pools: the mail server's absolute name")
+    .option("--preference <n>", "MX pools: MX preference", positiveInt("--preference"))
+    .option("--standby", "MX pools: add as standby (promoted when every primary is down)")
+    .action((p, id, addr, opts) => poolAddMember(opts, p, id, addr, opts));
+  poolCmd("rm-member", "remove a member")
+    .argument("<pool>")
+    .argument("<id>")
+    .action((p, id, opts) => poolRemoveMember(opts, p, id));
+  poolCmd("drain", "stop giving a member new answers (state: drain)")
+    .argument("<pool>")
+    .argument("<id>")
+    .action((p, id, opts) => poolSetState(opts, p, id, "drain"));
+  poolCmd("undrain", "give a drained member answers again (state: active)")
+    .argument("<pool>")
+    .argument("<id>")
+    .action((p, id, opts) => poolSetState(opts, p, id, "active"));
+  poolCmd("add-relay", "MX pools: add a relay, listed after every primary")
+    .argument("<pool>")
+    .argument("<host>", "absolute name of the relay")
+    .argument("<pref>", "MX preference, above every primary's", positiveInt("<pref>"))
+    .action((p, host, pref, opts) => poolAddRelay(opts, p, host, pref));
+  poolCmd("set", "set a pool setting, e.g.: lbdns pool set web policy least-loaded")
+    .argument("<pool>")
+    .argument(
+      "<key>",
+      "policy, mode, ttl, answers, max-utilization, stale-after, fallback, stream-managers, names",
+    )
+    .argument("<value>", "a YAML value: 30, least-loaded, [192.0.2.99]")
+    .action((p, key, value, opts) => poolSet(opts, p, key, value));
   return program;
 }
 

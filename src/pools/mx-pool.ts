@@ -58,7 +58,7 @@ export class MxPool {
   }
 
   answer(qtype: number): PoolAnswer | null {
-    if (qtype !== T.MX) return null;
+    if (qtype !== T.MX || this.current.sections.an === 0) return null; // nothing to list: the zone answers
     this.current.counter.n++;
     if (this.dynamic.length === 0) return this.current;
     return this.withPoolAddresses(this.current);

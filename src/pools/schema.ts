@@ -117,7 +117,8 @@ export const addressPoolSchema = z.strictObject({
 export const mxPoolSchema = z.strictObject({
   type: z.literal("mx"),
   ...common,
-  members: z.array(mxMemberSchema).min(1, "an MX pool needs at least one primary"),
+  // May start empty (`lbdns pool create --type mx`); with nothing to list, the zone answers.
+  members: z.array(mxMemberSchema).default([]),
   relays: z.array(relaySchema).default([]),
   standby: z.array(mxMemberSchema).default([]),
 });

@@ -1,0 +1,216 @@
+/**
+ * `lbdns pool list | show | create | add-member | rm-member | drain | undrain | add-relay | set`.
+ * pools.yaml is edited through the yaml library's Document model, so comments and key order
+ * survive. Every edit holds the zones directory's lock, is validated against the zones as a whole
+ * file, and replaces pools.yaml atomically; a running server picks it up on its own.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Document, isMap, isSeq, parse, parseDocument, stringify, YAMLMap, type YAMLSeq } from "yaml";
+import { withLock, writeAtomic } from "../ops/files.js";
+import { PoolsError, parsePools } from "../pools/config.js";
+import { loadZoneDir } from "../zone/load.js";
+import { ZoneSet } from "../zone/zoneset.js";
+import { CliError } from "./errors.js";
+
+export interface PoolContext {
+  zones: string;
+  pools?: string;
+  json?: boolean;
+}
+
+function poolsFile(ctx: PoolContext): string {
+  return ctx.pools ?? join(ctx.zones, "pools.yaml");
+}
+
+function readDoc(file: string): Document {
+  const doc = existsSync(file) ? parseDocument(readFileSync(file, "utf8")) : parseDocument("pools: {}\n");
+  if (doc.errors.length > 0) throw new CliError(`${file}: ${doc.errors[0]!.message.split("\n")[0]}`);
+  if (!doc.has("pools")) doc.set("pools", new YAMLMap());
+  return doc;
+}
+
+function poolNode(doc: Document, pool: string): YAMLMap {
+  const node = doc.getIn(["pools", pool]);
+  if (!isMap(node)) throw new CliError(`no pool '${pool}'`);
+  return node;
+}
+
+function members(doc: Document, pool: string, key = "members"): YAMLSeq {
+  const p = poolNode(doc, pool);
+  let seq = p.get(key);
+  if (!isSeq(seq)) {
+    p.set(key, doc.createNode([]));
+    seq = p.get(key);
+  }
+  return seq as YAMLSeq;
+}
+
+function memberIndex(doc: Document, pool: string, id: string): { seq: YAMLSeq; index: number } {
+  for (const key of ["members", "standby"]) {
+    const seq = poolNode(doc, pool).get(key);
+    if (!isSeq(seq)) continue;
+    const index = seq.items.findIndex((m) => isMap(m) && m.get("id") === id);
+    if (index >= 0) return { seq, index };
+  }
+  throw new CliError(`pool '${pool}' has no member '${id}'`);
+}
+
+/** Loads, changes, validates against the zones, and writes pools.yaml; prints `done`. */
+async function editPools(ctx: PoolContext, change: (doc: Document) => string): Promise<void> {
+  const file = poolsFile(ctx);
+  const message = await withLock(ctx.zones, () => {
+    const doc = readDoc(file);
+    const done = change(doc);
+    // Match hand-written style so unrelated lines do not churn: [a, b] and no folding.
+    const text = doc.toString({ flowCollectionPadding: false, lineWidth: 0 });
+    try {
+      parsePools(text, file, new ZoneSet(loadZoneDir(ctx.zones).zones));
+    } catch (e) {
+      if (e instanceof PoolsError) throw new CliError(e.problems[0]!);
+      throw e;
+    }
+    writeAtomic(file, text);
+    return done;
+  });
+  process.stdout.write(`${message}\n`);
+}
+
+export function poolCreate(ctx: PoolContext, pool: string, names: string[], type: "a" | "mx"): Promise<void> {
+  return editPools(ctx, (doc) => {
+    if (doc.hasIn(["pools", pool])) throw new CliError(`pool '${pool}' already exists`);
+    const node = doc.createNode(type === "mx" ? { type: "mx", names, members: [] } : { names, members: [] });
+    (doc.get("pools") as YAMLMap).set(pool, node);
+    return `created pool '${pool}' for ${names.join(", ")}`;
+  });
+}
+
+export interface MemberOptions {
+  capacity?: number;
+  host?: string;
+  preference?: number;
+  region?: string;
+  weight?: number;
+  standby?: boolean;
+}
+
+export function poolAddMember(
+  ctx: PoolContext,
+  pool: string,
+  id: string,
+  address: string,
+  opts: MemberOptions,
+): Promise<void> {
+  return editPools(ctx, (doc) => {
+    const isMx = poolNode(doc, pool).get("type") === "mx";
+    const member: Record<string, unknown> = { id };
+    if (isMx) {
+      if (!opts.host)
+        throw new CliError(`pool '${pool}' is an MX pool: give the mail server's name with --host`);
+      member["host"] = opts.host;
+    }
+    member["address"] = address.includes(",") ? address.split(",") : address;
+    if (opts.capacity !== undefined) member["capacity"] = opts.capacity;
+    if (isMx && opts.preference !== undefined) member["preference"] = opts.preference;
+    if (opts.region !== undefined) member["region"] = opts.region;
+    if (opts.weight !== undefined) member["weight"] = opts.weight;
+    const seq = members(doc, pool, isMx && opts.standby ? "standby" : "members");
+    const node = doc.createNode(member);
+    node.flow = true;
+    seq.add(node);
+    return `pool '${pool}': added member '${id}' (${address})`;
+  });
+}
+
+export function poolRemoveMember(ctx: PoolContext, pool: string, id: string): Promise<void> {
+  return editPools(ctx, (doc) => {
+    const { seq, index } = memberIndex(doc, pool, id);
+    seq.delete(index);
+    return `pool '${pool}': removed member '${id}'`;
+  });
+}
+
+export function poolSetState(
+  ctx: PoolContext,
+  pool: string,
+  id: string,
+  state: "drain" | "active",
+): Promise<void> {
+  return editPools(ctx, (doc) => {
+    const { seq, index } = memberIndex(doc, pool, id);
+    const m = seq.get(index) as YAMLMap;
+    if (state === "active") m.delete("state");
+    else m.set("state", state);
+    return state === "drain"
+      ? `pool '${pool}': member '${id}' drained (no new answers)`
+      : `pool '${pool}': member '${id}' active`;
+  });
+}
+
+export function poolAddRelay(
+  ctx: PoolContext,
+  pool: string,
+  host: string,
+  preference: number,
+): Promise<void> {
+  return editPools(ctx, (doc) => {
+    if (poolNode(doc, pool).get("type") !== "mx") throw new CliError(`pool '${pool}' is not an MX pool`);
+    const node = doc.createNode({ host, preference });
+    node.flow = true;
+    members(doc, pool, "relays").add(node);
+    return `pool '${pool}': added relay ${host} at preference ${preference}`;
+  });
+}
+
+const NOT_SETTABLE = new Set(["members", "relays", "standby", "type"]);
+
+export function poolSet(ctx: PoolContext, pool: string, key: string, value: string): Promise<void> {
+  return editPools(ctx, (doc) => {
+    if (NOT_SETTABLE.has(key))
+      throw new CliError(`'${key}' is changed with its own command (add-member, rm-member, add-relay...)`);
+    let parsed: unknown;
+    try {
+      parsed = parse(value);
+    } catch {
+      throw new CliError(`'${value}' is not a YAML value`);
+    }
+    poolNode(doc, pool).set(key, doc.createNode(parsed));
+    return `pool '${pool}': ${key} = ${JSON.stringify(parsed)}`;
+  });
+}
+
+export function poolList(ctx: PoolContext): void {
+  const config = loadConfig(ctx);
+  const rows = config.pools.map((p) => ({
+    pool: p.name,
+    type: p.config.type,
+    names: p.config.names,
+    members: p.config.members.length,
+    policy: p.config.type === "a" ? p.config.policy : "mx",
+  }));
+  if (ctx.json) return void process.stdout.write(`${JSON.stringify({ pools: rows })}\n`);
+  for (const r of rows) {
+    process.stdout.write(
+      `${r.pool.padEnd(16)} ${r.type.padEnd(3)} ${r.policy.padEnd(13)} ${String(r.members).padStart(3)} members  ${r.names.join(" ")}\n`,
+    );
+  }
+}
+
+export function poolShow(ctx: PoolContext, pool: string): void {
+  const p = loadConfig(ctx).pools.find((x) => x.name === pool);
+  if (!p) throw new CliError(`no pool '${pool}'`);
+  if (ctx.json) return void process.stdout.write(`${JSON.stringify({ pool: p.name, ...p.config })}\n`);
+  const doc = readDoc(poolsFile(ctx));
+  process.stdout.write(`${pool}:\n${stringify(poolNode(doc, pool).toJSON()).replace(/^(?=.)/gm, "  ")}`);
+}
+
+function loadConfig(ctx: PoolContext) {
+  const file = poolsFile(ctx);
+  if (!existsSync(file)) return { pools: [] as ReturnType<typeof parsePools>["pools"] };
+  try {
+    return parsePools(readFileSync(file, "utf8"), file, new ZoneSet(loadZoneDir(ctx.zones).zones));
+  } catch (e) {
+    if (e instanceof PoolsError) throw new CliError(`${file}: ${e.problems[0]}`);
+    throw e;
+  }
+}
