@@ -17,6 +17,7 @@ import {
 } from "./pool.js";
 import { report } from "./report.js";
 import { serve } from "./serve.js";
+import { explainCommand, status } from "./status.js";
 import { zoneAdd, zoneCheck, zoneCreate, zoneList, zoneRemove, zoneShow } from "./zone.js";
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -313,6 +314,35 @@ export function buildProgram(): Command {
     )
     .argument("<value>", "a YAML value: 30, least-loaded, [192.0.2.99]")
     .action((p, key, value, opts) => poolSet(opts, p, key, value));
+
+  program
+    .command("status")
+    .description(
+      "live view: each pool's members, reason, load, utilization, report age, share of answers now",
+    )
+    .option("--server <url>", "a running server's admin endpoint (default: http://127.0.0.1:8053)")
+    .addOption(
+      new Option("--redis <url>", "without a server: build the view from Redis and the files").env(
+        "LBDNS_REDIS_URL",
+      ),
+    )
+    .option("--redis-prefix <prefix>", "key and channel prefix", "lbdns:")
+    .addOption(zonesOption())
+    .option("--pools <file>", "pools file (default: <zones>/pools.yaml)")
+    .addOption(new Option("--token <token>", "bearer token for --server").env("LBDNS_ADMIN_TOKEN"))
+    .option("--json", "JSON output")
+    .option("--watch", "redraw every second")
+    .action((opts) => status(opts));
+  program
+    .command("explain")
+    .description("the answer lbdns would give now for NAME (and TYPE), and why, from a running server")
+    .argument("<name>", "e.g. www.example.com")
+    .argument("[type]", "record type (default A)")
+    .option("--client <ip>", "the client asking (answers do not depend on it yet)")
+    .option("--server <url>", "admin endpoint (default: http://127.0.0.1:8053)")
+    .addOption(new Option("--token <token>", "bearer token").env("LBDNS_ADMIN_TOKEN"))
+    .option("--json", "JSON output")
+    .action((name, type, opts) => explainCommand(name, type, opts));
   return program;
 }
 

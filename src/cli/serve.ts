@@ -105,6 +105,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       adminServer = await startAdmin(admin.host, admin.port, {
         store,
         pools: () => catalog.pools,
+        zones: () => catalog.zones,
         metrics,
         token,
       });

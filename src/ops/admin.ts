@@ -13,12 +13,15 @@ import type { Registry } from "prom-client";
 import { parseReport } from "../health/report.js";
 import type { HealthStore } from "../health/store.js";
 import type { PoolSet } from "../pools/pool-set.js";
+import type { ZoneSet } from "../zone/zoneset.js";
+import { ExplainError, explain } from "./explain.js";
 
 const MAX_BODY = 65_536;
 
 export interface AdminDeps {
   store: HealthStore;
   pools: () => PoolSet | null;
+  zones: () => ZoneSet | null;
   metrics: Registry;
   token: string | null;
 }
@@ -30,6 +33,8 @@ export function statusOf(pools: PoolSet | null, store: HealthStore) {
       name: p.name,
       type: p.kind,
       names: p.config.names,
+      policy: p.kind === "a" ? p.config.policy : "mx",
+      source: p.kind === "a" ? p.source(1) : "mx",
       members: p.describe(),
       ...(p.kind === "mx" ? { mx: p.listed } : {}),
     })),
@@ -87,6 +92,17 @@ export function startAdmin(
     }
     if (req.method === "GET" && path === "/v1/status")
       return send(res, 200, statusOf(deps.pools(), deps.store));
+    if (req.method === "GET" && path === "/v1/explain") {
+      const q = new URL(req.url ?? "/", "http://admin").searchParams;
+      const zones = deps.zones();
+      if (!zones) return send(res, 503, { error: "zones not loaded" });
+      try {
+        return send(res, 200, explain(zones, deps.pools(), q.get("name") ?? "", q.get("type") ?? "A"));
+      } catch (e) {
+        if (e instanceof ExplainError) return send(res, 400, { error: e.message });
+        throw e;
+      }
+    }
     if (req.method === "GET" && path === "/metrics") {
       return send(res, 200, await deps.metrics.metrics(), deps.metrics.contentType);
     }

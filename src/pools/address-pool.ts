@@ -51,6 +51,8 @@ export interface MemberView extends Omit<Assessment, "freshUntil"> {
   role: "member" | "stream-manager";
   addresses: string[];
   answered: number;
+  /** Share of A answers this member would get now (0..1; the first address when answers > 1). */
+  share: number;
 }
 
 function addressBytes(list: readonly string[]): { 4: Buffer[]; 6: Buffer[] } {
@@ -271,13 +273,60 @@ export class AddressPool {
     );
   }
 
-  describe(): MemberView[] {
+  /** The answer as `answer` would give it, without counting it: the best-ranked member, or the fallback. */
+  peek(qtype: number): PoolAnswer | null {
+    const f = qtype === T.A ? this.v4 : qtype === T.AAAA ? this.v6 : null;
+    if (f === null || !f.configured) return null;
+    if (f.eligible.length === 0 || this.config.mode === "stream-manager") return f.fallback;
+    return f.answers[f.order[0]!]!;
+  }
+
+  /** Where A (or AAAA) answers come from now: members, or which fallback. */
+  source(qtype: number): AnswerSource | null {
+    const f = qtype === T.AAAA ? this.v6 : this.v4;
+    if (!f.configured) return null;
+    return f.eligible.length > 0 && this.config.mode === "direct" ? "member" : f.fallbackSource;
+  }
+
+  /** Each eligible member's share of answers for a family, from the current snapshot. */
+  shares(qtype: number): Map<number, number> {
+    const f = qtype === T.AAAA ? this.v6 : this.v4;
+    const out = new Map<number, number>();
+    if (this.source(qtype) !== "member") return out;
+    const n = f.eligible.length;
+    f.eligible.forEach((memberIndex, i) => {
+      let share: number;
+      if (f.cumulative)
+        share = (f.cumulative[i]! - (i > 0 ? f.cumulative[i - 1]! : 0)) / f.cumulative[n - 1]!;
+      else if (this.policy === "round-robin") share = 1 / n;
+      else share = f.order[0] === i ? 1 : 0;
+      out.set(memberIndex, share);
+    });
+    return out;
+  }
+
+  describe(qtype: number = T.A): MemberView[] {
+    const shares = this.shares(qtype);
+    const fam = qtype === T.AAAA ? 6 : 4;
+    // In stream-manager answers, the first `answers` available stream managers share the answers.
+    const answering =
+      this.source(qtype) === "stream-manager"
+        ? this.streamManagers
+            .map((_, i) => i)
+            .filter(
+              (i) => this.smAssessments[i]!.available && this.streamManagers[i]!.addresses[fam].length > 0,
+            )
+            .slice(0, this.config.answers)
+        : [];
+    let index = 0;
+    let smIndex = 0;
     const view = (t: Target, a: Assessment, role: MemberView["role"]): MemberView => ({
       ...publicView(a),
       id: t.id ?? "(no id)",
       role,
       addresses: [...t.addresses[4], ...t.addresses[6]].map((b) => ipaddr.fromByteArray([...b]).toString()),
       answered: t.id ? (this.env.counters.get(`${this.name}\u0000member\u0000${t.id}`)?.n ?? 0) : 0,
+      share: role === "member" ? (shares.get(index++) ?? 0) : answering.includes(smIndex++) ? 1 : 0,
     });
     return [
       ...this.members.map((m, i) => view(m, this.assessments[i]!, "member")),

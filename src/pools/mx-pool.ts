@@ -64,6 +64,11 @@ export class MxPool {
     return this.withPoolAddresses(this.current);
   }
 
+  /** The MX answer without counting it (pool-bound targets' addresses left out). */
+  peek(qtype: number): PoolAnswer | null {
+    return qtype === T.MX && this.current.sections.an > 0 ? this.current : null;
+  }
+
   /** Appends, per query, the address each pool-bound target's pool would answer right now. */
   private withPoolAddresses(base: PoolAnswer): PoolAnswer {
     const parts: Buffer[] = [base.sections.bytes];
@@ -216,6 +221,7 @@ export class MxPool {
       role: "member",
       addresses: m.address ?? [],
       answered: 0,
+      share: this.listed.some((l) => l.host === m.host && l.role !== "relay") ? 1 : 0,
     });
     return [
       ...this.config.members.map((m, i) => view(m, this.assessments[i]!)),

@@ -168,3 +168,82 @@ describe("standalone (no Redis)", () => {
     expect((await dig(server.port, ["www.example.com"])).answer[0]!.data).toBe("192.0.2.11");
   });
 });
+
+describe("status and explain", () => {
+  it("show each member's reason and share, and the answer with why", async () => {
+    server = await startServe([
+      "--zones",
+      join(import.meta.dirname, "../../zones"),
+      "--listen",
+      "127.0.0.1:0",
+    ]);
+    const cli = (...args: string[]) => run(process.execPath, [CLI, ...args, "--server", server!.admin!]);
+    await cli("report", "--member", "web-1", "--load", "25");
+    await cli("report", "--member", "web-2", "--load", "75");
+    await cli("report", "--member", "web-3", "--load", "195");
+    const status = JSON.parse((await cli("status", "--json")).stdout) as {
+      pools: { name: string; source: string; members: { id: string; reason: string; share: number }[] }[];
+    };
+    const web = status.pools.find((p) => p.name === "web")!;
+    expect(web.source).toBe("member");
+    expect(web.members.map((m) => [m.id, m.reason, Math.round(m.share * 100)])).toEqual([
+      ["web-1", "available", 75],
+      ["web-2", "available", 25],
+      ["web-3", "shed", 0],
+    ]);
+    const stream = status.pools.find((p) => p.name === "stream")!;
+    expect(stream.source).toBe("stream-manager");
+    expect(stream.members.find((m) => m.id === "(no id)")!.share).toBe(1);
+    const table = (await cli("status")).stdout;
+    expect(table).toMatch(/pool web \(www\.example\.com\.\)\s+policy headroom\s+answering from: member/);
+    expect(table).toMatch(/web-3\s+shed\s+195\s+200\s+98%/);
+
+    const explained = (await cli("explain", "www.example.com", "A")).stdout;
+    expect(explained).toMatch(
+      /^www\.example\.com\. A -> NOERROR from pool 'web' \(policy headroom, answering from member\)/,
+    );
+    expect(explained).toMatch(/web-3\s+shed\s+util 98%\s+gets no answers/);
+    const mx = (await cli("explain", "example.com", "MX")).stdout;
+    expect(mx).toContain("50 relay1.backup.example.net.");
+    const nx = JSON.parse((await cli("explain", "nope.example.com", "--json")).stdout) as {
+      rcode: string;
+      authority: string[];
+    };
+    expect(nx.rcode).toBe("NXDOMAIN");
+    expect(nx.authority[0]).toMatch(/^example\.com\.\t300\tIN\tSOA\t/);
+    const bad = await cli("explain", "a..b").catch((e) => e);
+    expect(bad.stderr).toMatch(/answered 400: empty label/);
+  });
+
+  it("says clearly when no server is listening", async () => {
+    const r = await run(process.execPath, [CLI, "status", "--server", "http://127.0.0.1:1"]).catch((e) => e);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^lbdns: cannot reach http:\/\/127\.0\.0\.1:1: .*is lbdns serve running/);
+  });
+});
+
+describe("status from Redis without a server", () => {
+  it("builds the view from Redis and the files", async () => {
+    const { RedisServer } = await import("../helpers/redis.js");
+    const redis = await RedisServer.start();
+    try {
+      const zones = join(import.meta.dirname, "../../zones");
+      await run(process.execPath, [CLI, "report", "--redis", redis.url, "--member", "web-2", "--load", "10"]);
+      const r = await run(process.execPath, [
+        CLI,
+        "status",
+        "--redis",
+        redis.url,
+        "--zones",
+        zones,
+        "--json",
+      ]);
+      const web = (
+        JSON.parse(r.stdout) as { pools: { name: string; members: { id: string; reason: string }[] }[] }
+      ).pools.find((p) => p.name === "web")!;
+      expect(web.members.map((m) => m.reason)).toEqual(["no-report", "available", "no-report"]);
+    } finally {
+      await redis.stop();
+    }
+  });
+});
