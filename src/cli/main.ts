@@ -338,7 +338,7 @@ export function buildProgram(): Command {
     .description("the answer lbdns would give now for NAME (and TYPE), and why, from a running server")
     .argument("<name>", "e.g. www.example.com")
     .argument("[type]", "record type (default A)")
-    .option("--client <ip>", "the client asking (answers do not depend on it yet)")
+    .option("--client <ip>", "the client (or ECS subnet address) asking: shows its region and sticky choice")
     .option("--server <url>", "admin endpoint (default: http://127.0.0.1:8053)")
     .addOption(new Option("--token <token>", "bearer token").env("LBDNS_ADMIN_TOKEN"))
     .option("--json", "JSON output")

@@ -96,8 +96,9 @@ export function renderStatus(s: Status): string {
     );
     for (const m of p.members) {
       const age = m.ageMs === null ? "-" : `${(m.ageMs / 1000).toFixed(1)}s`;
+      const id = "region" in m && m.region ? `${m.id} (${m.region})` : m.id;
       out.push(
-        `  ${m.id.padEnd(14)} ${m.reason.padEnd(11)} ${String(m.load ?? "-").padStart(8)} ${String(m.capacity).padStart(8)} ${pct(m.load === null ? null : m.utilization).padStart(5)} ${age.padStart(7)} ${pct(m.share).padStart(6)} ${String(m.answered).padStart(9)}`,
+        `  ${id.padEnd(14)} ${m.reason.padEnd(11)} ${String(m.load ?? "-").padStart(8)} ${String(m.capacity).padStart(8)} ${pct(m.load === null ? null : m.utilization).padStart(5)} ${age.padStart(7)} ${pct(m.share).padStart(6)} ${String(m.answered).padStart(9)}`,
       );
     }
     if ("mx" in p && p.mx)
@@ -134,7 +135,21 @@ interface Explained {
   answer: string[];
   authority: string[];
   additional: string[];
-  members?: { id: string; reason: string; utilization: number; load: number | null; share: number }[];
+  members?: {
+    id: string;
+    reason: string;
+    utilization: number;
+    load: number | null;
+    share: number;
+    region?: string;
+  }[];
+  client?: {
+    ip: string;
+    depends: boolean;
+    region?: string | null;
+    candidates?: string[];
+    sticky?: string | null;
+  };
 }
 
 export async function explainCommand(
@@ -142,7 +157,7 @@ export async function explainCommand(
   type: string | undefined,
   opts: { server?: string; token?: string; json?: boolean; client?: string },
 ): Promise<void> {
-  const q = new URLSearchParams({ name, type: type ?? "A" });
+  const q = new URLSearchParams({ name, type: type ?? "A", ...(opts.client ? { client: opts.client } : {}) });
   const e = (await fetchJson(
     opts.server ?? "http://127.0.0.1:8053",
     `/v1/explain?${q}`,
@@ -152,10 +167,14 @@ export async function explainCommand(
   const out = [
     `${e.name} ${e.type} -> ${e.rcode} from ${e.from}${e.source ? ` (policy ${e.policy}, answering from ${e.source})` : ""}`,
   ];
-  if (opts.client)
+  const c = e.client;
+  if (c && !c.depends) out.push(`client ${c.ip}: this answer does not depend on who asks`);
+  if (c?.depends) {
+    const where = c.region ? `region ${c.region}` : "no region preference (all members)";
     out.push(
-      `client ${opts.client}: lbdns does not answer by client location yet, so every client gets this answer`,
+      `client ${c.ip}: answered from ${where}: ${c.candidates?.join(", ") || "(none available)"}${c.sticky ? `; sticky choice: ${c.sticky}` : ""}`,
     );
+  }
   for (const [title, lines] of [
     ["answer", e.answer],
     ["authority", e.authority],
@@ -168,8 +187,9 @@ export async function explainCommand(
     for (const m of e.members) {
       const why =
         m.reason === "available" || m.reason === "probe-only" ? `share ${pct(m.share)}` : "gets no answers";
+      const id = "region" in m && m.region ? `${m.id} (${m.region})` : m.id;
       out.push(
-        `  ${m.id.padEnd(14)} ${m.reason.padEnd(11)} ${m.load === null ? "" : `util ${pct(m.utilization)}  `}${why}`,
+        `  ${id.padEnd(14)} ${m.reason.padEnd(11)} ${m.load === null ? "" : `util ${pct(m.utilization)}  `}${why}`,
       );
     }
     if (e.source === "member" && e.policy === "headroom")

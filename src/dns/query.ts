@@ -9,10 +9,19 @@
 import { readQuestionName } from "../zone/name.js";
 import { T } from "../zone/types.js";
 
+/** EDNS Client Subnet from the query (RFC 7871): the client network a resolver asks for. */
+export interface ClientSubnet {
+  family: 1 | 2;
+  sourcePrefix: number;
+  /** The address, zero-padded to 4 or 16 bytes. */
+  address: Buffer;
+}
+
 export interface Edns {
   udpSize: number;
   version: number;
   dnssecOk: boolean;
+  ecs: ClientSubnet | null;
   /** Offset and length of the OPT RDATA (options) in the query buffer. */
   optionsStart: number;
   optionsEnd: number;
@@ -96,9 +105,16 @@ export function decodeQuery(buf: Buffer): Decoded {
         udpSize: buf.readUInt16BE(nameEnd + 2),
         version: (ttl >>> 16) & 0xff,
         dnssecOk: (ttl & 0x8000) !== 0,
+        ecs: null,
         optionsStart: rdataStart,
         optionsEnd: rdataEnd,
       };
+      if (rdataEnd > rdataStart) {
+        const ecs = clientSubnet(buf, rdataStart, rdataEnd);
+        // RFC 7871 §7.1.2: a malformed ECS option gets FORMERR (our OPT still goes back).
+        if (ecs === false) return fail(FORMERR, questionEnd, { ...edns, ecs: null });
+        edns.ecs = ecs;
+      }
     }
     o = rdataEnd;
   }
@@ -127,4 +143,31 @@ function optionsWellFormed(buf: Buffer, start: number, end: number): boolean {
     o += 4 + buf.readUInt16BE(o + 2);
   }
   return o === end;
+}
+
+const ECS_OPTION = 8;
+
+/** The ECS option among the OPT options, null without one, false when malformed (RFC 7871 §6). */
+function clientSubnet(buf: Buffer, start: number, end: number): ClientSubnet | null | false {
+  for (let o = start; o + 4 <= end; ) {
+    const code = buf.readUInt16BE(o);
+    const len = buf.readUInt16BE(o + 2);
+    const data = o + 4;
+    o = data + len;
+    if (code !== ECS_OPTION) continue;
+    if (len < 4) return false;
+    const family = buf.readUInt16BE(data);
+    const source = buf[data + 2]!;
+    const scope = buf[data + 3]!;
+    const size = family === 1 ? 4 : family === 2 ? 16 : 0;
+    if (size === 0 || source > size * 8 || scope !== 0) return false;
+    const bytes = Math.ceil(source / 8);
+    if (len !== 4 + bytes) return false;
+    const address = Buffer.alloc(size);
+    buf.copy(address, 0, data + 4, data + 4 + bytes);
+    // Bits beyond the source prefix must be zero.
+    if (source % 8 !== 0 && (address[bytes - 1]! & (0xff >> (source % 8))) !== 0) return false;
+    return { family: family as 1 | 2, sourcePrefix: source, address };
+  }
+  return null;
 }

@@ -2,6 +2,7 @@
  * One query in, one response out (or nothing, for packets that must be dropped).
  * decode -> zone lookup -> answer -> encode; synchronous, over in-memory state only.
  */
+import { clientOf, clientScope } from "../pools/client.js";
 import type { Pool } from "../pools/pool-set.js";
 import { lookup, nodataResult, RCODE } from "../zone/lookup.js";
 import { CLASS_ANY, CLASS_IN, T } from "../zone/types.js";
@@ -35,7 +36,8 @@ export class Responder {
     return this.zones;
   }
 
-  answer(buf: Buffer, transport: Transport): Buffer | null {
+  /** `remote` is the resolver's address; pools that answer by who asks use it (or the ECS option). */
+  answer(buf: Buffer, transport: Transport, remote?: string): Buffer | null {
     const decoded = decodeQuery(buf);
     if (!decoded.ok) {
       if (decoded.drop) return null;
@@ -62,10 +64,24 @@ export class Responder {
     try {
       const pool = this.pools.get(q.qname);
       if (pool !== undefined) {
-        const a = pool.answer(q.qtype);
+        const client = pool.kind === "a" && pool.needsClient ? clientOf(q.edns, remote) : null;
+        const a = pool.answer(q.qtype, client);
         if (a !== null) {
           if (this.observe) this.observe(q, a.rcode, transport);
-          return buildResponse(buf, q.id, q.flags, q.questionEnd, q.edns, a.rcode, a.aa, a.sections, limit);
+          // ECS scope: the client prefix the answer depended on, 0 when it did not (RFC 7871 §7.2.1).
+          const scope = client !== null && a.rcode === RCODE.NOERROR ? clientScope(client) : 0;
+          return buildResponse(
+            buf,
+            q.id,
+            q.flags,
+            q.questionEnd,
+            q.edns,
+            a.rcode,
+            a.aa,
+            a.sections,
+            limit,
+            scope,
+          );
         }
       }
       let result = lookup(this.zones, q.qname, q.qtype);

@@ -80,7 +80,7 @@ function serveConnection(
       buf = buf.subarray(2 + len);
       let response: Buffer | null;
       try {
-        response = responder.answer(message, "tcp");
+        response = responder.answer(message, "tcp", socket.remoteAddress);
       } catch (err) {
         onError(err as Error);
         socket.destroy();

@@ -19,7 +19,7 @@ export function listenUdp(
     socket.on("message", (msg, rinfo) => {
       let response: Buffer | null;
       try {
-        response = responder.answer(msg, "udp");
+        response = responder.answer(msg, "udp", rinfo.address);
       } catch (err) {
         onError(err as Error);
         return;

@@ -9,7 +9,7 @@
  */
 import type { LookupResult, RR } from "../zone/lookup.js";
 import { CLASS_IN, T } from "../zone/types.js";
-import type { Query } from "./query.js";
+import type { ClientSubnet, Query } from "./query.js";
 
 export const EDNS_PAYLOAD = 1232;
 export const PLAIN_UDP_LIMIT = 512;
@@ -109,15 +109,18 @@ export function buildResponse(
   id: number,
   queryFlags: number,
   questionEnd: number,
-  edns: { dnssecOk: boolean } | null,
+  edns: { dnssecOk: boolean; ecs?: ClientSubnet | null } | null,
   rcode: number,
   aa: boolean,
   sections: EncodedSections,
   limit: number,
+  ecsScope = 0,
 ): Buffer {
   // Positional arguments rather than an options object: this runs once per query.
   const qlen = questionEnd > 12 ? questionEnd - 12 : 0;
-  const optLen = edns ? OPT_SIZE : 0;
+  const ecs = edns?.ecs ?? null;
+  const ecsLen = ecs ? 8 + Math.ceil(ecs.sourcePrefix / 8) : 0;
+  const optLen = edns ? OPT_SIZE + ecsLen : 0;
   const fixed = 12 + qlen + optLen;
   let bodyLen = sections.bytes.length;
   let ar = sections.ar;
@@ -162,7 +165,17 @@ export function buildResponse(
     out[o + 5] = (rcode >> 4) & 0xff;
     out[o + 6] = 0;
     out.writeUInt16BE(edns.dnssecOk ? 0x8000 : 0, o + 7);
-    out.writeUInt16BE(0, o + 9);
+    out.writeUInt16BE(ecsLen, o + 9);
+    if (ecs) {
+      // RFC 7871 §7.2.1: family, source prefix and address as asked; scope = what the answer depends on.
+      const bytes = ecsLen - 8;
+      out.writeUInt16BE(8, o + 11);
+      out.writeUInt16BE(4 + bytes, o + 13);
+      out.writeUInt16BE(ecs.family, o + 15);
+      out[o + 17] = ecs.sourcePrefix;
+      out[o + 18] = Math.min(ecsScope, ecs.sourcePrefix);
+      ecs.address.copy(out, o + 19, 0, bytes);
+    }
   }
   return out;
 }

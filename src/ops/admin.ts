@@ -97,7 +97,17 @@ export function startAdmin(
       const zones = deps.zones();
       if (!zones) return send(res, 503, { error: "zones not loaded" });
       try {
-        return send(res, 200, explain(zones, deps.pools(), q.get("name") ?? "", q.get("type") ?? "A"));
+        return send(
+          res,
+          200,
+          explain(
+            zones,
+            deps.pools(),
+            q.get("name") ?? "",
+            q.get("type") ?? "A",
+            q.get("client") ?? undefined,
+          ),
+        );
       } catch (e) {
         if (e instanceof ExplainError) return send(res, 400, { error: e.message });
         throw e;

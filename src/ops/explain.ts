@@ -6,6 +6,7 @@
  */
 import type { EncodedSections } from "../dns/wire.js";
 import { sectionsOf } from "../dns/wire.js";
+import { clientOf } from "../pools/client.js";
 import type { PoolSet } from "../pools/pool-set.js";
 import { lookup, nodataResult } from "../zone/lookup.js";
 import { keyOf, parseName, presentName } from "../zone/name.js";
@@ -57,7 +58,13 @@ export function sectionLines(
   };
 }
 
-export function explain(zones: ZoneSet, pools: PoolSet | null, name: string, typeText = "A") {
+export function explain(
+  zones: ZoneSet,
+  pools: PoolSet | null,
+  name: string,
+  typeText = "A",
+  clientIp?: string,
+) {
   let key: string;
   let qname: string;
   try {
@@ -71,6 +78,17 @@ export function explain(zones: ZoneSet, pools: PoolSet | null, name: string, typ
   if (qtype === undefined) throw new ExplainError(`'${typeText}' is not a record type`);
   const pool = pools?.byKey.get(key);
   const peeked = pool?.peek(qtype) ?? null;
+  let client:
+    | { ip: string; depends: boolean; region?: string | null; candidates?: string[]; sticky?: string | null }
+    | undefined;
+  if (clientIp !== undefined) {
+    const c = clientOf(null, clientIp);
+    if (c === null) throw new ExplainError(`'${clientIp}' is not an IP address`);
+    client =
+      pool?.kind === "a" && pool.needsClient
+        ? { ip: clientIp, depends: true, ...pool.decide(qtype, c) }
+        : { ip: clientIp, depends: false };
+  }
   if (pool && peeked) {
     return {
       name: qname,
@@ -80,6 +98,7 @@ export function explain(zones: ZoneSet, pools: PoolSet | null, name: string, typ
       source: pool.kind === "a" ? pool.source(qtype) : "mx",
       policy: pool.kind === "a" ? pool.config.policy : "mx",
       members: pool.kind === "a" ? pool.describe(qtype) : pool.describe(),
+      ...(client ? { client } : {}),
       ...sectionLines(peeked.sections, qname),
     };
   }
@@ -90,6 +109,7 @@ export function explain(zones: ZoneSet, pools: PoolSet | null, name: string, typ
     type: typeName(qtype),
     rcode: RCODES[result.rcode] ?? String(result.rcode),
     from: result.zone ? `zone ${presentName(result.zone.origin)} (${result.kind})` : "no zone (refused)",
+    ...(client ? { client } : {}),
     ...sectionLines(sectionsOf(result), qname),
   };
 }

@@ -7,6 +7,13 @@
  * member is available, the answer falls back to the stream managers, then the fallback
  * addresses, then the zone's static records, then SERVFAIL; a family the pool has no address for
  * at all is left to the zone (static records or NODATA).
+ *
+ * Who asks can matter (`prefer: region`, `sticky: true`): the snapshot then also holds one tier
+ * per client region (its own region first, spilling to the next in region-order when it has no
+ * available member or is above spill-at), and a sticky pool picks by weighted rendezvous hashing
+ * of the client's /24 or /56, so a client keeps its server while that server stays available.
+ * Slow start ramps a member's weight up after it comes back from down; adaptive TTL answers short
+ * TTLs near the shed threshold or just after a change, and long ones when load is calm.
  */
 import ipaddr from "ipaddr.js";
 import { encodeSections, sectionsOf } from "../dns/wire.js";
@@ -14,12 +21,21 @@ import { lookup, RCODE, type RR } from "../zone/lookup.js";
 import { T } from "../zone/types.js";
 import type { ZoneSet } from "../zone/zoneset.js";
 import { type Assessment, publicView } from "./availability.js";
-import { cumulativeWeights, type Policy, pickWeighted, ranking } from "./policy.js";
+import { type Client, mix32, RegionMap, subnetKey } from "./client.js";
+import {
+  type Candidate,
+  cumulativeWeights,
+  headroomWeight,
+  type Policy,
+  pickWeighted,
+  ranking,
+} from "./policy.js";
 import {
   type AnswerSource,
   assessMember,
   counterFor,
   ExpiryTimer,
+  memberState,
   type PoolAnswer,
   type PoolEnv,
 } from "./runtime.js";
@@ -27,6 +43,9 @@ import type { AddressPoolConfig } from "./schema.js";
 
 interface Target {
   id: string | undefined;
+  region?: string | undefined;
+  /** Per-member key for rendezvous hashing. */
+  seed: number;
   addresses: { 4: Buffer[]; 6: Buffer[] };
   capacity: number;
   weight: number;
@@ -34,13 +53,23 @@ interface Target {
   hasProbe: boolean;
 }
 
-interface Family {
-  /** The pool has at least one address of this family somewhere. */
-  configured: boolean;
+/** A set to choose from: eligible members (indexes into members), with weights and ready answers. */
+interface Tier {
   eligible: number[];
   answers: PoolAnswer[];
   cumulative: Float64Array | null;
   order: number[];
+  /** Headroom weights (x factor) for sticky rendezvous picks. */
+  weights: Float64Array;
+  /** Region this tier answers from (null: all members). */
+  region: string | null;
+}
+
+interface Family extends Tier {
+  /** The pool has at least one address of this family somewhere. */
+  configured: boolean;
+  /** Per client region, when the pool prefers the client's region. */
+  byRegion: Map<string, Tier> | null;
   /** Answer when no member is eligible (or always, in stream-manager mode). */
   fallback: PoolAnswer;
   fallbackSource: AnswerSource;
@@ -53,6 +82,16 @@ export interface MemberView extends Omit<Assessment, "freshUntil"> {
   answered: number;
   /** Share of A answers this member would get now (0..1; the first address when answers > 1). */
   share: number;
+  region?: string | undefined;
+}
+
+const RAMP_FROM = new Set(["down", "stale", "probe-down", "drain", "busy", "drained", "disabled"]);
+const RECENT_CHANGE_MS = 60_000;
+
+function seedOf(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return mix32(h);
 }
 
 function addressBytes(list: readonly string[]): { 4: Buffer[]; 6: Buffer[] } {
@@ -76,6 +115,14 @@ export class AddressPool {
   private v6!: Family;
   private rr = 0;
   private readonly expiry = new ExpiryTimer();
+  private readonly refresh = new ExpiryTimer();
+  private readonly regions: RegionMap;
+  private readonly ttlMin: number;
+  private readonly ttlMax: number;
+  private lastChangeAt = -Infinity;
+  private factors: number[] = [];
+  /** Answers depend on who asks (region or stickiness): ECS responses carry a scope. */
+  readonly clientDependent: boolean;
   private lastSource: Record<4 | 6, AnswerSource | null> = { 4: null, 6: null };
 
   constructor(
@@ -84,10 +131,19 @@ export class AddressPool {
     readonly keys: readonly string[],
     private readonly zones: ZoneSet,
     private readonly env: PoolEnv,
+    regions: Record<string, string[]> = {},
+    private readonly regionOrder: Record<string, string[]> = {},
   ) {
     this.policy = config.policy;
+    this.regions = new RegionMap(config.prefer === "region" ? regions : {});
+    this.clientDependent = (config.prefer === "region" && this.regions.size > 0) || config.sticky;
+    const ttl = config.ttl;
+    this.ttlMin = typeof ttl === "number" ? ttl : Math.min(ttl.min, ttl.max);
+    this.ttlMax = typeof ttl === "number" ? ttl : Math.max(ttl.min, ttl.max);
     this.members = config.members.map((m) => ({
       id: m.id,
+      region: m.region,
+      seed: seedOf(m.id),
       addresses: addressBytes(m.address),
       capacity: m.capacity,
       weight: m.weight,
@@ -96,6 +152,7 @@ export class AddressPool {
     }));
     this.streamManagers = config["stream-managers"].map((s) => ({
       id: s.id,
+      seed: 0,
       addresses: addressBytes(s.address),
       capacity: s.capacity,
       weight: 1,
@@ -110,39 +167,52 @@ export class AddressPool {
     return [...this.members, ...this.streamManagers].flatMap((m) => (m.id ? [m.id] : []));
   }
 
-  /** The answer for an A or AAAA query at one of the pool's names; null: let the zone answer. */
-  answer(qtype: number): PoolAnswer | null {
-    const f = qtype === T.A ? this.v4 : qtype === T.AAAA ? this.v6 : null;
-    if (f === null || !f.configured) return null;
-    const n = f.eligible.length;
-    if (n === 0 || this.config.mode === "stream-manager") return bump(f.fallback);
-    if (this.config.answers === 1 || n === 1) return bump(f.answers[this.pick(f)]!);
-    return this.multiple(f, qtype);
+  /** Whether answering needs the client (region or stickiness); the responder skips the work otherwise. */
+  get needsClient(): boolean {
+    return this.clientDependent;
   }
 
-  private pick(f: Family): number {
-    if (f.cumulative) return pickWeighted(f.cumulative, Math.random());
+  /** The answer for an A or AAAA query at one of the pool's names; null: let the zone answer. */
+  answer(qtype: number, client: Client | null = null): PoolAnswer | null {
+    const f = qtype === T.A ? this.v4 : qtype === T.AAAA ? this.v6 : null;
+    if (f === null || !f.configured) return null;
+    if (f.eligible.length === 0 || this.config.mode === "stream-manager") return bump(f.fallback);
+    const tier = this.tierFor(f, client);
+    if (this.config.answers === 1 || tier.eligible.length === 1)
+      return bump(tier.answers[this.pick(tier, client)]!);
+    return this.multiple(tier, qtype, client);
+  }
+
+  private tierFor(f: Family, client: Client | null): Tier {
+    if (f.byRegion === null || client === null) return f;
+    const region = this.regions.match(client);
+    return region === null ? f : (f.byRegion.get(region) ?? f);
+  }
+
+  private pick(t: Tier, client: Client | null): number {
+    if (this.config.sticky && client !== null) return rendezvous(t, this.members, client);
+    if (t.cumulative) return pickWeighted(t.cumulative, Math.random());
     if (this.policy === "round-robin") {
-      this.rr = (this.rr + 1) % f.eligible.length;
+      this.rr = (this.rr + 1) % t.eligible.length;
       return this.rr;
     }
-    return f.order[0]!;
+    return t.order[0]!;
   }
 
   /** answers > 1: the policy's pick first, then the next in preference order. */
-  private multiple(f: Family, qtype: number): PoolAnswer {
-    const first = this.pick(f);
+  private multiple(t: Tier, qtype: number, client: Client | null): PoolAnswer {
+    const first = this.pick(t, client);
     const chosen = [first];
-    for (const i of f.order) {
+    for (const i of t.order) {
       if (chosen.length >= this.config.answers) break;
       if (i !== first) chosen.push(i);
     }
     const rrs: RR[] = [];
     for (const i of chosen) {
-      const m = this.members[f.eligible[i]!]!;
-      f.answers[i]!.counter.n++;
+      const m = this.members[t.eligible[i]!]!;
+      t.answers[i]!.counter.n++;
       for (const rdata of m.addresses[qtype === T.A ? 4 : 6])
-        rrs.push({ owner: null, type: qtype, ttl: this.config.ttl, rdata });
+        rrs.push({ owner: null, type: qtype, ttl: this.ttlMin, rdata });
     }
     return { rcode: RCODE.NOERROR, aa: true, sections: encodeSections(rrs, [], []), counter: { n: 0 } };
   }
@@ -168,43 +238,152 @@ export class AddressPool {
       }
       return assessMember(this.env, t.id, t, now, staleAfter, maxU);
     };
+    const before = this.assessments.map((a) => a.available);
     this.assessments = this.members.map(judge);
     this.smAssessments = this.streamManagers.map(judge);
+    if (this.assessments.some((a, i) => before[i] !== undefined && before[i] !== a.available))
+      this.lastChangeAt = now;
+    this.factors = this.members.map((m, i) => this.factorOf(m, this.assessments[i]!, now));
     this.v4 = this.family(4);
     this.v6 = this.family(6);
     this.logSourceChange(4, this.v4);
     this.logSourceChange(6, this.v6);
     this.expiry.schedule([...this.assessments, ...this.smAssessments], now, () => this.rebuild());
+    this.scheduleRefresh(now);
+  }
+
+  /**
+   * Slow start: a member back from down gets weight x (time since / slow-start), at least 5%.
+   * weigh-rtt: weight x (mean rttMs / the member's rttMs).
+   */
+  private factorOf(m: Target, a: Assessment, now: number): number {
+    let factor = 1;
+    if (m.id !== undefined) {
+      const st = memberState(this.env, m.id);
+      if (a.available && st.lastReason !== undefined && RAMP_FROM.has(st.lastReason)) st.rampStart = now;
+      if (st.lastReason !== a.reason) st.lastReason = a.reason;
+      const slow = this.config["slow-start"];
+      if (st.rampStart != null && slow > 0) {
+        const f = (now - st.rampStart) / slow;
+        if (f >= 1 || !a.available) st.rampStart = null;
+        else factor = Math.max(0.05, f);
+      }
+    }
+    if (this.config["weigh-rtt"] && m.id !== undefined) {
+      const rtt = this.env.table.get(m.id)?.report.metrics?.["rttMs"];
+      const rtts = this.members.flatMap((x) => {
+        const v = x.id ? this.env.table.get(x.id)?.report.metrics?.["rttMs"] : undefined;
+        return v !== undefined && v > 0 ? [v] : [];
+      });
+      if (rtt !== undefined && rtt > 0 && rtts.length > 0)
+        factor *= rtts.reduce((s, v) => s + v, 0) / rtts.length / rtt;
+    }
+    return factor;
+  }
+
+  /** Wakes the pool while a slow start ramps, and when the recent-change window of adaptive TTL ends. */
+  private scheduleRefresh(now: number): void {
+    let next = Infinity;
+    const slow = this.config["slow-start"];
+    for (const m of this.members) {
+      const st = m.id ? this.env.members.get(m.id) : undefined;
+      if (st?.rampStart != null) next = Math.min(next, now + Math.min(1_000, slow / 20));
+    }
+    if (this.ttlMin !== this.ttlMax && now - this.lastChangeAt < RECENT_CHANGE_MS)
+      next = Math.min(next, this.lastChangeAt + RECENT_CHANGE_MS);
+    const at = next === Infinity ? [] : [{ freshUntil: next } as Assessment];
+    this.refresh.schedule(at, now, () => this.rebuild());
+  }
+
+  /** Adaptive TTL: short near the shed threshold or within a minute of a change, else long. */
+  private ttlFor(a: Assessment, now: number): number {
+    if (this.ttlMin === this.ttlMax) return this.ttlMin;
+    const near = a.utilization >= this.config["max-utilization"] - 0.2;
+    return near || now - this.lastChangeAt < RECENT_CHANGE_MS ? this.ttlMin : this.ttlMax;
   }
 
   private family(fam: 4 | 6): Family {
     const qtype = fam === 4 ? T.A : T.AAAA;
+    const now = this.env.table.clock();
     const eligible: number[] = [];
     this.members.forEach((m, i) => {
       if (this.assessments[i]!.available && m.addresses[fam].length > 0) eligible.push(i);
     });
-    const candidates = eligible.map((i) => ({
-      utilization: this.assessments[i]!.utilization,
-      capacity: this.assessments[i]!.capacity,
-      weight: this.members[i]!.weight,
-    }));
-    const answers = eligible.map((i) =>
-      this.addressAnswer(this.members[i]!.addresses[fam], qtype, "member", this.members[i]!.id),
-    );
+    const tier = (members: number[], region: string | null): Tier => {
+      const candidates: Candidate[] = members.map((i) => ({
+        utilization: this.assessments[i]!.utilization,
+        capacity: this.assessments[i]!.capacity,
+        weight: this.members[i]!.weight,
+        factor: this.factors[i]!,
+      }));
+      return {
+        eligible: members,
+        answers: members.map((i) =>
+          this.addressAnswer(
+            this.members[i]!.addresses[fam],
+            qtype,
+            "member",
+            this.members[i]!.id,
+            this.ttlFor(this.assessments[i]!, now),
+          ),
+        ),
+        cumulative: cumulativeWeights(this.policy, candidates),
+        order: ranking(this.policy, candidates),
+        weights: Float64Array.from(candidates, (c) => Math.max(headroomWeight(c), 1e-6)),
+        region,
+      };
+    };
+    const all = tier(eligible, null);
     const configured =
       this.members.some((m) => m.addresses[fam].length > 0) ||
       this.streamManagers.some((m) => m.addresses[fam].length > 0) ||
       this.fallbackAddresses[fam].length > 0;
     const { answer, source } = this.fallbackFor(fam, qtype);
     return {
+      ...all,
       configured,
-      eligible,
-      answers,
-      cumulative: cumulativeWeights(this.policy, candidates),
-      order: ranking(this.policy, candidates),
+      byRegion: this.regionTiers(eligible, tier),
       fallback: answer,
       fallbackSource: source,
     };
+  }
+
+  /**
+   * One tier per client region: the first region in its order (own region, then region-order or
+   * the others) that has available members below spill-at; else the first with any available
+   * member; else every eligible member.
+   */
+  private regionTiers(
+    eligible: number[],
+    tier: (members: number[], region: string | null) => Tier,
+  ): Map<string, Tier> | null {
+    if (this.config.prefer !== "region" || this.regions.size === 0) return null;
+    const spillAt = this.config["spill-at"] ?? this.config["max-utilization"];
+    const names = [...new Set(this.members.flatMap((m) => (m.region ? [m.region] : [])))];
+    const out = new Map<string, Tier>();
+    const regionNames = new Set([...names, ...Object.keys(this.regionOrder)]);
+    for (const r of regionNames) {
+      const order = this.regionOrder[r] ?? [r, ...names.filter((x) => x !== r)];
+      let fallbackTier: Tier | null = null;
+      let chosen: Tier | null = null;
+      for (const region of order) {
+        const members = eligible.filter((i) => this.members[i]!.region === region);
+        if (members.length === 0) continue;
+        let load = 0;
+        let capacity = 0;
+        for (const i of members) {
+          load += this.assessments[i]!.load ?? 0;
+          capacity += this.assessments[i]!.capacity;
+        }
+        fallbackTier ??= tier(members, region);
+        if (load / capacity < spillAt) {
+          chosen = tier(members, region);
+          break;
+        }
+      }
+      out.set(r, chosen ?? fallbackTier ?? tier(eligible, null));
+    }
+    return out;
   }
 
   private fallbackFor(fam: 4 | 6, qtype: number): { answer: PoolAnswer; source: AnswerSource } {
@@ -249,8 +428,9 @@ export class AddressPool {
     qtype: number,
     source: AnswerSource,
     member?: string,
+    ttl = this.ttlMin,
   ): PoolAnswer {
-    const rrs = addrs.map((rdata) => ({ owner: null, type: qtype, ttl: this.config.ttl, rdata }));
+    const rrs = addrs.map((rdata) => ({ owner: null, type: qtype, ttl, rdata }));
     return {
       rcode: RCODE.NOERROR,
       aa: true,
@@ -327,6 +507,7 @@ export class AddressPool {
       addresses: [...t.addresses[4], ...t.addresses[6]].map((b) => ipaddr.fromByteArray([...b]).toString()),
       answered: t.id ? (this.env.counters.get(`${this.name}\u0000member\u0000${t.id}`)?.n ?? 0) : 0,
       share: role === "member" ? (shares.get(index++) ?? 0) : answering.includes(smIndex++) ? 1 : 0,
+      region: t.region,
     });
     return [
       ...this.members.map((m, i) => view(m, this.assessments[i]!, "member")),
@@ -334,9 +515,44 @@ export class AddressPool {
     ];
   }
 
+  /** For explain: the region tier and the member a client would get (with its share of the tier). */
+  decide(
+    qtype: number,
+    client: Client | null,
+  ): { region: string | null; candidates: string[]; sticky: string | null } {
+    const f = qtype === T.AAAA ? this.v6 : this.v4;
+    const t = this.tierFor(f, client);
+    const sticky =
+      this.config.sticky && client !== null && t.eligible.length > 0
+        ? (this.members[t.eligible[rendezvous(t, this.members, client)]!]!.id ?? null)
+        : null;
+    return { region: t.region, candidates: t.eligible.map((i) => this.members[i]!.id!), sticky };
+  }
+
   dispose(): void {
     this.expiry.clear();
+    this.refresh.clear();
   }
+}
+
+/**
+ * Weighted rendezvous (highest random weight) hashing: each member scores w / -ln(u) with u a
+ * uniform hash of (client subnet, member). Adding or removing one member moves only the clients
+ * that it wins or held, so everyone else keeps their server.
+ */
+function rendezvous(t: Tier, members: readonly Target[], client: Client): number {
+  const key = subnetKey(client);
+  let best = 0;
+  let bestScore = -1;
+  for (let i = 0; i < t.eligible.length; i++) {
+    const u = (mix32(key ^ members[t.eligible[i]!]!.seed) + 0.5) / 4_294_967_296;
+    const score = t.weights[i]! / -Math.log(u);
+    if (score > bestScore) {
+      bestScore = score;
+      best = i;
+    }
+  }
+  return best;
 }
 
 function bump(a: PoolAnswer): PoolAnswer {

@@ -57,7 +57,7 @@ export class MxPool {
     this.rebuild();
   }
 
-  answer(qtype: number): PoolAnswer | null {
+  answer(qtype: number, _client: unknown = null): PoolAnswer | null {
     if (qtype !== T.MX || this.current.sections.an === 0) return null; // nothing to list: the zone answers
     this.current.counter.n++;
     if (this.dynamic.length === 0) return this.current;

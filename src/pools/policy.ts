@@ -15,6 +15,13 @@ export interface Candidate {
   utilization: number;
   capacity: number;
   weight: number;
+  /** Multiplies the random policies' weight: slow start ramps, response-time weighting (default 1). */
+  factor?: number;
+}
+
+/** Headroom weight of one candidate: capacity x (1 - utilization), scaled by its factor. */
+export function headroomWeight(c: Candidate): number {
+  return c.capacity * Math.max(0, 1 - c.utilization) * (c.factor ?? 1);
 }
 
 /** Cumulative weights for the random policies; null for the deterministic ones. */
@@ -24,7 +31,7 @@ export function cumulativeWeights(policy: Policy, candidates: readonly Candidate
   let total = 0;
   for (let i = 0; i < candidates.length; i++) {
     const c = candidates[i]!;
-    const w = policy === "headroom" ? c.capacity * Math.max(0, 1 - c.utilization) : c.weight;
+    const w = policy === "headroom" ? headroomWeight(c) : c.weight * (c.factor ?? 1);
     total += Math.max(w, 0);
     out[i] = total;
   }

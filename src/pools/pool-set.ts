@@ -26,7 +26,7 @@ export class PoolSet {
       const pool =
         p.config.type === "mx"
           ? new MxPool(p.name, p.config, p.keys, zones, env)
-          : new AddressPool(p.name, p.config, p.keys, zones, env);
+          : new AddressPool(p.name, p.config, p.keys, zones, env, config.regions, config.regionOrder);
       this.byName.set(p.name, pool);
       for (const key of p.keys) this.byKey.set(key, pool);
       for (const id of pool.memberIds()) this.byMember.set(id, pool);

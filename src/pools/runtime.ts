@@ -23,6 +23,10 @@ export interface PoolAnswer {
 /** State of a member that must outlive snapshot rebuilds and reloads. */
 export interface MemberState {
   shed: boolean;
+  /** The reason of the last assessment, to see a member come back after being down. */
+  lastReason?: string;
+  /** When a member came back after being down: its weight ramps up from here (slow start). */
+  rampStart?: number | null;
 }
 
 export interface PoolEnv {

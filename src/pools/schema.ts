@@ -108,6 +108,18 @@ export const addressPoolSchema = z.strictObject({
   ...common,
   policy: z.enum(["headroom", "least-loaded", "round-robin", "weighted", "failover"]).default("headroom"),
   mode: z.enum(["direct", "stream-manager"]).default("direct"),
+  // Adaptive TTL: a range instead of one number (short when near the shed threshold or just changed).
+  ttl: z
+    .union([
+      z.number().int().min(0).max(86400),
+      z.strictObject({ min: z.number().int().min(0).max(86400), max: z.number().int().min(0).max(86400) }),
+    ])
+    .default(20),
+  prefer: z.literal("region").optional(),
+  "spill-at": z.number().positive().max(10).optional(),
+  sticky: z.boolean().default(false),
+  "slow-start": duration.default(30_000),
+  "weigh-rtt": z.boolean().default(false),
   answers: z.number().int().min(1).max(16).default(1),
   "stream-managers": z.array(streamManagerSchema).default([]),
   fallback: z.array(address).default([]),

@@ -19,7 +19,7 @@ export interface DigResult {
   answer: DigRecord[];
   authority: DigRecord[];
   additional: DigRecord[];
-  edns: { version: number; udp: number; flags: string } | null;
+  edns: { version: number; udp: number; flags: string; clientSubnet?: string } | null;
   protocol: string;
   size: number;
 }
@@ -54,7 +54,12 @@ export async function dig(port: number, args: string[], server = "127.0.0.1"): P
     authority: records(m["AUTHORITY_SECTION"] as string[] | undefined),
     additional: records(m["ADDITIONAL_SECTION"] as string[] | undefined),
     edns: opt
-      ? { version: Number(opt["version"]), udp: Number(opt["udp"]), flags: String(opt["flags"] ?? "") }
+      ? {
+          version: Number(opt["version"]),
+          udp: Number(opt["udp"]),
+          flags: String(opt["flags"] ?? ""),
+          ...(opt["CLIENT-SUBNET"] ? { clientSubnet: String(opt["CLIENT-SUBNET"]) } : {}),
+        }
       : null,
     protocol: String(doc.message["socket_protocol"]),
     size: Number.parseInt(String(doc.message["message_size"]), 10),
