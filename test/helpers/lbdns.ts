@@ -76,3 +76,20 @@ export async function startServe(args: string[]): Promise<Running> {
     },
   };
 }
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real CLI to completion and returns its exit code and output (never throws on exit code). */
+export async function runCli(args: string[]): Promise<CliResult> {
+  const { execFile } = await import("node:child_process");
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}

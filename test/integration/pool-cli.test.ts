@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { dig } from "../helpers/dig.js";
-import { CLI, type Running, startServe, waitFor } from "../helpers/lbdns.js";
+import { CLI, type Running, runCli, startServe, waitFor } from "../helpers/lbdns.js";
 import { tempDir } from "../helpers/zones.js";
 
 const run = promisify(execFile);
@@ -22,15 +22,7 @@ afterEach(async () => {
   tmp.cleanup();
 });
 
-async function pool(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [CLI, "pool", ...args, "--zones", tmp.dir]);
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const pool = (...args: string[]) => runCli(["pool", ...args, "--zones", tmp.dir]);
 const poolsText = () => readFileSync(join(tmp.dir, "pools.yaml"), "utf8");
 
 describe("lbdns pool", () => {

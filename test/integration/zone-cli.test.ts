@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { dig } from "../helpers/dig.js";
-import { CLI, type Running, startServe, waitFor } from "../helpers/lbdns.js";
+import { CLI, type Running, runCli, startServe, waitFor } from "../helpers/lbdns.js";
 import { tempDir } from "../helpers/zones.js";
 
-const run = promisify(execFile);
+const _run = promisify(execFile);
 let tmp: ReturnType<typeof tempDir>;
 let server: Running | undefined;
 
@@ -22,15 +22,7 @@ afterEach(async () => {
   tmp.cleanup();
 });
 
-async function lbdns(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [CLI, ...args, "--zones", tmp.dir]);
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const lbdns = (...args: string[]) => runCli([...args, "--zones", tmp.dir]);
 
 const checkzone = (zone: string) =>
   execFileSync("named-checkzone", ["-q", zone, join(tmp.dir, `${zone}.zone`)]);
