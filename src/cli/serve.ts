@@ -100,8 +100,21 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const metrics = createMetrics(env, store, catalog);
   let adminServer: Awaited<ReturnType<typeof startAdmin>> | null = null;
   let bound: Awaited<ReturnType<DnsServer["start"]>>;
-  try {
-    if (admin)
+  const fail = async (what: string, e: unknown): Promise<never> => {
+    const err = e as NodeJS.ErrnoException;
+    const hint =
+      err.code === "EACCES"
+        ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
+        : err.code === "EADDRINUSE"
+          ? ` (another process has it; choose another with ${what === "the admin endpoint" ? "--admin HOST:PORT or --admin off" : "--listen"})`
+          : "";
+    await store.stop();
+    probes.stop();
+    adminServer?.server.close();
+    throw new CliError(`cannot listen for ${what}: ${err.message}${hint}`);
+  };
+  if (admin) {
+    try {
       adminServer = await startAdmin(admin.host, admin.port, {
         store,
         pools: () => catalog.pools,
@@ -109,14 +122,14 @@ export async function serve(opts: ServeOptions): Promise<void> {
         metrics,
         token,
       });
+    } catch (e) {
+      await fail("the admin endpoint", e);
+    }
+  }
+  try {
     bound = await server.start(listens);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const hint = err.code === "EACCES" ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : "";
-    await store.stop();
-    probes.stop();
-    adminServer?.server.close();
-    throw new CliError(`cannot listen: ${err.message}${hint}`);
+    return fail("DNS", e);
   }
   log.info(
     {

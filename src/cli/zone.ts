@@ -20,7 +20,7 @@ import {
 import { loadZoneDir, loadZoneFile, zoneFiles } from "../zone/load.js";
 import { parseMasterFile, ZoneFileError, type ZoneRecord } from "../zone/masterfile.js";
 import { keyOf, NameError, parseName, presentName } from "../zone/name.js";
-import { formatRdata, RdataError } from "../zone/rdata.js";
+import { formatRdata, RdataError, readWireName } from "../zone/rdata.js";
 import { typeName } from "../zone/types.js";
 import { type Zone, ZoneError } from "../zone/zone.js";
 import { ZoneSet } from "../zone/zoneset.js";
@@ -205,7 +205,7 @@ export function zoneShow(ctx: ZoneContext, zone: string): void {
     for (const set of node.rrsets.values()) {
       for (const rdata of set.rdatas) {
         records.push({
-          name: presentName(node.wire.length ? wireLabels(node.wire) : []),
+          name: presentName(readWireName(node.wire, 0)),
           ttl: set.ttl,
           type: typeName(set.type),
           data: formatRdata(set.type, rdata),
@@ -220,11 +220,6 @@ export function zoneShow(ctx: ZoneContext, zone: string): void {
   for (const r of records) process.stdout.write(`${r.name}\t${r.ttl}\tIN\t${r.type}\t${r.data}\n`);
 }
 
-function wireLabels(wire: Buffer): Buffer[] {
-  const labels: Buffer[] = [];
-  for (let o = 0; wire[o] !== 0; o += wire[o]! + 1) labels.push(wire.subarray(o + 1, o + 1 + wire[o]!));
-  return labels;
-}
 
 /** Validates every zone (or one) and pools.yaml; prints every problem with file:line. Returns the problem count. */
 export function zoneCheck(ctx: ZoneContext, zone?: string): number {

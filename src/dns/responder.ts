@@ -32,9 +32,6 @@ export class Responder {
     this.pools = pools;
   }
 
-  get zoneSet(): ZoneSet {
-    return this.zones;
-  }
 
   /** `remote` is the resolver's address; pools that answer by who asks use it (or the ECS option). */
   answer(buf: Buffer, transport: Transport, remote?: string): Buffer | null {

@@ -68,9 +68,6 @@ export class DnsServer {
     }
   }
 
-  tcpConnections(): number {
-    return this.tcp.reduce((n, t) => n + t.connections(), 0);
-  }
 
   async stop(): Promise<void> {
     const udp = this.udp.splice(0);

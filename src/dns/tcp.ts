@@ -15,7 +15,6 @@ export interface TcpOptions {
 export interface TcpListener {
   server: Server;
   port: number;
-  connections(): number;
   close(graceMs: number): Promise<void>;
 }
 
@@ -44,7 +43,6 @@ export function listenTcp(
       resolve({
         server,
         port: typeof address === "object" && address ? address.port : addr.port,
-        connections: () => sockets.size,
         close: (graceMs) =>
           new Promise<void>((done) => {
             server.close(() => done());

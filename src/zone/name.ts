@@ -188,9 +188,3 @@ export function readQuestionName(buf: Buffer, offset: number): WireName | null {
     o += 1 + len;
   }
 }
-
-/** Label list of a key built by `keyOf` (inverse, for names we created ourselves). */
-export function labelsOfKey(key: string): Buffer[] {
-  if (key === "") return [];
-  return parseName(`${key}.`, null);
-}

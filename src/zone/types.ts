@@ -35,7 +35,6 @@ export const T = {
 
 export const CLASS_IN = 1;
 export const CLASS_CH = 3;
-export const CLASS_NONE = 254;
 export const CLASS_ANY = 255;
 
 const NAMES = new Map<number, string>(Object.entries(T).map(([name, code]) => [code, name]));
