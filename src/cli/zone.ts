@@ -220,7 +220,6 @@ export function zoneShow(ctx: ZoneContext, zone: string): void {
   for (const r of records) process.stdout.write(`${r.name}\t${r.ttl}\tIN\t${r.type}\t${r.data}\n`);
 }
 
-
 /** Validates every zone (or one) and pools.yaml; prints every problem with file:line. Returns the problem count. */
 export function zoneCheck(ctx: ZoneContext, zone?: string): number {
   const files = zone ? [requireZone(ctx, zone).file] : zoneFiles(ctx.zones);

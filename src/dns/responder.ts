@@ -32,7 +32,6 @@ export class Responder {
     this.pools = pools;
   }
 
-
   /** `remote` is the resolver's address; pools that answer by who asks use it (or the ECS option). */
   answer(buf: Buffer, transport: Transport, remote?: string): Buffer | null {
     const decoded = decodeQuery(buf);

@@ -68,7 +68,6 @@ export class DnsServer {
     }
   }
 
-
   async stop(): Promise<void> {
     const udp = this.udp.splice(0);
     const tcp = this.tcp.splice(0);

@@ -38,9 +38,17 @@ export async function withLock<T>(dir: string, fn: () => T | Promise<T>, timeout
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      const holder = Number(readFileSync(path, "utf8").trim() || Number.NaN);
-      // A lock left by a process that died is stale; one just being written (no pid yet) is not.
-      if (Number.isInteger(holder) && !alive(holder)) {
+      let holder = Number.NaN;
+      let age = 0;
+      try {
+        holder = Number(readFileSync(path, "utf8").trim() || Number.NaN);
+        age = Date.now() - statSync(path).mtimeMs;
+      } catch {
+        continue; // released between our attempts
+      }
+      // Stale: its process died, or it never got a pid (killed right after creating it). A lock
+      // still being written (no pid yet, just created) is not.
+      if ((Number.isInteger(holder) && !alive(holder)) || (Number.isNaN(holder) && age > 2_000)) {
         rmSync(path, { force: true });
         continue;
       }

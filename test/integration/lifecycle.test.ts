@@ -101,9 +101,29 @@ describe("ports in use", () => {
   it("says which port is taken and how to choose another", async () => {
     server = await startServe(["--zones", zonesDir().dir, "--listen", "127.0.0.1:0"]);
     const adminPort = server.admin!.split(":").pop()!;
-    const taken = await run(process.execPath, [CLI, "serve", "--zones", tmp!.dir, "--listen", "127.0.0.1:0", "--admin", `127.0.0.1:${adminPort}`]).catch((e) => e);
-    expect(taken.stderr).toMatch(/^lbdns: cannot listen for the admin endpoint: .*EADDRINUSE.*--admin HOST:PORT or --admin off/);
-    const dns = await run(process.execPath, [CLI, "serve", "--zones", tmp!.dir, "--listen", `127.0.0.1:${server.port}`, "--admin", "off"]).catch((e) => e);
+    const taken = await run(process.execPath, [
+      CLI,
+      "serve",
+      "--zones",
+      tmp!.dir,
+      "--listen",
+      "127.0.0.1:0",
+      "--admin",
+      `127.0.0.1:${adminPort}`,
+    ]).catch((e) => e);
+    expect(taken.stderr).toMatch(
+      /^lbdns: cannot listen for the admin endpoint: .*EADDRINUSE.*--admin HOST:PORT or --admin off/,
+    );
+    const dns = await run(process.execPath, [
+      CLI,
+      "serve",
+      "--zones",
+      tmp!.dir,
+      "--listen",
+      `127.0.0.1:${server.port}`,
+      "--admin",
+      "off",
+    ]).catch((e) => e);
     expect(dns.stderr).toMatch(/^lbdns: cannot listen for DNS: .*EADDRINUSE.*--listen/);
   });
 });
