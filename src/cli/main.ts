@@ -79,6 +79,10 @@ export function buildProgram(): Command {
       "admin HTTP endpoint (reports, status, metrics), or 'off'",
       "127.0.0.1:8053",
     )
+    .option(
+      "--metrics <host:port>",
+      "serve Prometheus /metrics, /healthz and /readyz here (no auth: use a private address)",
+    )
     .addOption(
       new Option("--admin-token <token>", "bearer token for the admin endpoint (required off loopback)").env(
         "LBDNS_ADMIN_TOKEN",
@@ -108,6 +112,7 @@ export function buildProgram(): Command {
         redisPrefix: opts.redisPrefix,
         admin: opts.admin,
         adminToken: opts.adminToken,
+        metrics: opts.metrics,
         logQueries: opts.logQueries,
         logLevel: opts.logLevel,
         tcpIdleTimeout: opts.tcpIdleTimeout,

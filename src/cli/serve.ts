@@ -6,7 +6,7 @@
 import { existsSync, statSync } from "node:fs";
 import { isIP } from "node:net";
 import { join } from "node:path";
-import { type ListenAddress, parseListen } from "../dns/listen.js";
+import { formatListen, type ListenAddress, parseListen } from "../dns/listen.js";
 import { Responder } from "../dns/responder.js";
 import { DEFAULT_SERVER_OPTIONS, DnsServer } from "../dns/server.js";
 import { ProbeSet } from "../health/probe.js";
@@ -18,6 +18,7 @@ import { startAdmin } from "../ops/admin.js";
 import { Catalog } from "../ops/catalog.js";
 import { createLogger } from "../ops/logger.js";
 import { createMetrics } from "../ops/metrics.js";
+import { startMetrics } from "../ops/metrics-server.js";
 import { watchZones } from "../ops/watch.js";
 import type { PoolEnv } from "../pools/runtime.js";
 import { displayName } from "../zone/name.js";
@@ -33,6 +34,7 @@ export interface ServeOptions {
   redisPrefix: string;
   admin: string;
   adminToken?: string;
+  metrics?: string;
   logQueries: boolean;
   logLevel?: string;
   tcpIdleTimeout: number;
@@ -58,6 +60,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   }
   const listens = opts.listen.map(listenArg);
   const admin = opts.admin === "off" ? null : listenArg(opts.admin);
+  const metricsAt = opts.metrics ? listenArg(opts.metrics) : null;
   const token = opts.adminToken ?? null;
   if (admin && !isLoopback(admin.host) && !token) {
     throw new CliError(`--admin ${opts.admin} is not loopback: set --admin-token (or LBDNS_ADMIN_TOKEN)`);
@@ -97,7 +100,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     { ...DEFAULT_SERVER_OPTIONS, idleTimeoutMs: opts.tcpIdleTimeout, maxConnections: opts.tcpMaxConnections },
     (err) => log.error({ err }, "socket error"),
   );
-  const metrics = createMetrics(env, store, catalog);
+  const metrics = createMetrics(env, store, catalog, responder.stats);
   let adminServer: Awaited<ReturnType<typeof startAdmin>> | null = null;
   let bound: Awaited<ReturnType<DnsServer["start"]>>;
   const fail = async (what: string, e: unknown): Promise<never> => {
@@ -106,7 +109,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       err.code === "EACCES"
         ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
         : err.code === "EADDRINUSE"
-          ? ` (another process has it; choose another with ${what === "the admin endpoint" ? "--admin HOST:PORT or --admin off" : "--listen"})`
+          ? ` (another process has it; choose another with ${what === "the admin endpoint" ? "--admin HOST:PORT or --admin off" : what === "metrics" ? "--metrics" : "--listen"})`
           : "";
     await store.stop();
     probes.stop();
@@ -126,9 +129,30 @@ export async function serve(opts: ServeOptions): Promise<void> {
       await fail("the admin endpoint", e);
     }
   }
+  let metricsServer: Awaited<ReturnType<typeof startMetrics>> | null = null;
+  if (metricsAt) {
+    const readiness = {
+      ready: () => {
+        if (!catalog.zones || catalog.zones.zones.size === 0)
+          return { ready: false, reason: "no zone loaded" };
+        if (store instanceof RedisHealthStore && store.lastSyncAt === null)
+          return { ready: false, reason: "health view not synced from Redis yet" };
+        return {
+          ready: true,
+          reason: `ready: ${catalog.zones.zones.size} zone(s), health store ${store.kind}`,
+        };
+      },
+    };
+    try {
+      metricsServer = await startMetrics(metricsAt.host, metricsAt.port, metrics, readiness);
+    } catch (e) {
+      await fail("metrics", e);
+    }
+  }
   try {
     bound = await server.start(listens);
   } catch (e) {
+    metricsServer?.server.close();
     return fail("DNS", e);
   }
   log.info(
@@ -138,6 +162,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
         adminServer && admin
           ? `${admin.host.includes(":") ? `[${admin.host}]` : admin.host}:${adminServer.port}`
           : null,
+      metrics:
+        metricsServer && metricsAt ? formatListen({ host: metricsAt.host, port: metricsServer.port }) : null,
       store: store.kind,
       redis: opts.redis ? redact(opts.redis) : undefined,
       zones: catalog.zones?.zones.size ?? 0,
@@ -166,6 +192,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     stopWatching();
     probes.stop();
     adminServer?.server.close();
+    metricsServer?.server.close();
     Promise.all([server.stop(), store.stop()]).then(
       () => {
         log.info("lbdns stopped");

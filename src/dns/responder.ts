@@ -14,7 +14,21 @@ export type Transport = "udp" | "tcp";
 
 export type QueryObserver = (query: Query, rcode: number, transport: Transport) => void;
 
+/** Query counts by transport and rcode, and by qtype; plain numbers, read by metrics when scraped. */
+export class QueryStats {
+  /** [transport 0=udp 1=tcp][rcode 0..23] */
+  readonly byRcode = [new Float64Array(24), new Float64Array(24)];
+  readonly byType = new Map<number, number>();
+  dropped = 0;
+
+  count(transport: Transport, rcode: number, qtype: number): void {
+    this.byRcode[transport === "udp" ? 0 : 1]![rcode < 24 ? rcode : 23]!++;
+    this.byType.set(qtype, (this.byType.get(qtype) ?? 0) + 1);
+  }
+}
+
 export class Responder {
+  readonly stats = new QueryStats();
   private zones: ZoneSet;
   private pools: ReadonlyMap<string, Pool> = new Map();
 
@@ -36,7 +50,11 @@ export class Responder {
   answer(buf: Buffer, transport: Transport, remote?: string): Buffer | null {
     const decoded = decodeQuery(buf);
     if (!decoded.ok) {
-      if (decoded.drop) return null;
+      if (decoded.drop) {
+        this.stats.dropped++;
+        return null;
+      }
+      this.stats.count(transport, decoded.rcode, 0);
       const limit = transport === "tcp" ? TCP_LIMIT : 512;
       return buildResponse(
         buf,
@@ -54,6 +72,7 @@ export class Responder {
     const limit = transport === "tcp" ? TCP_LIMIT : udpLimit(q);
     const refusal = refusalOf(q);
     if (refusal !== RCODE.NOERROR) {
+      this.stats.count(transport, refusal, q.qtype);
       if (this.observe) this.observe(q, refusal, transport);
       return buildResponse(buf, q.id, q.flags, q.questionEnd, q.edns, refusal, false, EMPTY_SECTIONS, limit);
     }
@@ -63,6 +82,7 @@ export class Responder {
         const client = pool.kind === "a" && pool.needsClient ? clientOf(q.edns, remote) : null;
         const a = pool.answer(q.qtype, client);
         if (a !== null) {
+          this.stats.count(transport, a.rcode, q.qtype);
           if (this.observe) this.observe(q, a.rcode, transport);
           // ECS scope: the client prefix the answer depended on, 0 when it did not (RFC 7871 §7.2.1).
           const scope = client !== null && a.rcode === RCODE.NOERROR ? clientScope(client) : 0;
@@ -83,6 +103,7 @@ export class Responder {
       let result = lookup(this.zones, q.qname, q.qtype);
       // A pool name exists even when the zone file has no records for it.
       if (pool !== undefined && result.kind === "nxdomain" && result.zone) result = nodataResult(result.zone);
+      this.stats.count(transport, result.rcode, q.qtype);
       if (this.observe) this.observe(q, result.rcode, transport);
       return buildResponse(
         buf,
@@ -98,6 +119,7 @@ export class Responder {
     } catch (err) {
       // A bug must cost one SERVFAIL, not the process or a silent timeout.
       this.onError(err as Error);
+      this.stats.count(transport, RCODE.SERVFAIL, q.qtype);
       return buildResponse(
         buf,
         q.id,

@@ -3,12 +3,61 @@
  * the metrics read them only when scraped, so answering a query costs no metric work.
  */
 import { Counter, Gauge, Registry } from "prom-client";
+import type { QueryStats } from "../dns/responder.js";
 import type { HealthStore } from "../health/store.js";
 import type { PoolEnv } from "../pools/runtime.js";
+import { typeName } from "../zone/types.js";
 import type { Catalog } from "./catalog.js";
 
-export function createMetrics(env: PoolEnv, store: HealthStore, catalog: Catalog): Registry {
+const RCODE_NAMES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"];
+
+export function createMetrics(
+  env: PoolEnv,
+  store: HealthStore,
+  catalog: Catalog,
+  queries: QueryStats,
+): Registry {
   const registry = new Registry();
+  new Counter({
+    name: "lbdns_queries_total",
+    help: "Queries answered, by transport and response code",
+    labelNames: ["transport", "rcode"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      queries.byRcode.forEach((counts, t) => {
+        counts.forEach((n, rcode) => {
+          if (n > 0)
+            this.inc(
+              {
+                transport: t === 0 ? "udp" : "tcp",
+                rcode: RCODE_NAMES[rcode] ?? (rcode === 16 ? "BADVERS" : String(rcode)),
+              },
+              n,
+            );
+        });
+      });
+    },
+  });
+  new Counter({
+    name: "lbdns_queries_by_type_total",
+    help: "Queries answered, by question type",
+    labelNames: ["qtype"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [qtype, n] of queries.byType) this.inc({ qtype: qtype === 0 ? "none" : typeName(qtype) }, n);
+    },
+  });
+  new Counter({
+    name: "lbdns_packets_dropped_total",
+    help: "Packets dropped without an answer (shorter than a header, or responses)",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(queries.dropped);
+    },
+  });
   new Counter({
     name: "lbdns_pool_answers_total",
     help: "Answers given for pool names, by pool, source (member, stream-manager, fallback, static, servfail, mx) and member",

@@ -103,9 +103,11 @@ describe("pools fed by Redis", () => {
     expect(server.logs().some((l) => l["msg"] === "redis connected; resyncing health view")).toBe(true);
   });
 
-  it("starts without Redis and picks reports up once it appears", async () => {
+  it("starts without Redis, is not ready until it syncs, and picks reports up once Redis appears", async () => {
     const port = redis.port;
     await redis.stop();
+    const { freePort } = await import("../helpers/redis.js");
+    const metricsPort = await freePort();
     server = await startServe([
       "--zones",
       tmp.dir,
@@ -113,9 +115,13 @@ describe("pools fed by Redis", () => {
       "127.0.0.1:0",
       "--redis",
       `redis://127.0.0.1:${port}`,
+      "--metrics",
+      `127.0.0.1:${metricsPort}`,
     ]);
+    const readyz = () => fetch(`http://127.0.0.1:${metricsPort}/readyz`).then((r) => r.status);
     expect(server.logs().some((l) => String(l["msg"]).includes("redis not reachable at start"))).toBe(true);
     expect(await www()).toEqual(["192.0.2.99"]);
+    expect(await readyz()).toBe(503);
     await redis.restart();
     await waitFor(
       async () => {
@@ -125,6 +131,7 @@ describe("pools fed by Redis", () => {
       10_000,
       "reports after Redis came up",
     );
+    await waitFor(async () => (await readyz()) === 200, 10_000, "ready once synced");
   });
 
   it("ignores garbage in Redis and keeps good data", async () => {

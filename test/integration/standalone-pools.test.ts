@@ -247,3 +247,35 @@ describe("status from Redis without a server", () => {
     }
   });
 });
+
+describe("--metrics", () => {
+  it("serves /metrics with query counts, /healthz and /readyz", async () => {
+    const { freePort } = await import("../helpers/redis.js");
+    const port = await freePort();
+    server = await startServe([
+      "--zones",
+      join(import.meta.dirname, "../../zones"),
+      "--listen",
+      "127.0.0.1:0",
+      "--metrics",
+      `127.0.0.1:${port}`,
+    ]);
+    await dig(server.port, ["www.example.com"]);
+    await dig(server.port, ["nope.example.com", "AAAA"]);
+    await dig(server.port, ["+tcp", "example.com", "MX"]);
+    await dig(server.port, ["www.example.org"]);
+    const base = `http://127.0.0.1:${port}`;
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.text()).toMatch(/ready: 1 zone\(s\), health store memory/);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toMatch(/lbdns_queries_total\{transport="udp",rcode="NOERROR"\} 1/);
+    expect(text).toMatch(/lbdns_queries_total\{transport="udp",rcode="NXDOMAIN"\} 1/);
+    expect(text).toMatch(/lbdns_queries_total\{transport="udp",rcode="REFUSED"\} 1/);
+    expect(text).toMatch(/lbdns_queries_total\{transport="tcp",rcode="NOERROR"\} 1/);
+    expect(text).toMatch(/lbdns_queries_by_type_total\{qtype="AAAA"\} 1/);
+    expect(text).toMatch(/lbdns_pool_answers_total\{pool="mail",source="mx",member=""\} 1/);
+    expect((await fetch(`${base}/v1/reports`, { method: "POST", body: "{}" })).status).toBe(405); // no admin writes here
+  });
+});
