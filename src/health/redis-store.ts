@@ -40,7 +40,8 @@ export class RedisHealthStore implements HealthStore {
   private readonly client: Redis;
   private readonly subscriber: Redis;
   private timer: NodeJS.Timeout | null = null;
-  private syncing = false;
+  /** The resync in flight: a second caller waits for it rather than returning early. */
+  private syncing: Promise<void> | null = null;
   private lastError = "";
   lastSyncAt: number | null = null;
 
@@ -101,9 +102,16 @@ export class RedisHealthStore implements HealthStore {
   }
 
   /** Reads every health key; new reports (unseen ts) refresh members, known ones do not. */
-  async resync(): Promise<void> {
-    if (this.syncing || this.client.status !== "ready") return;
-    this.syncing = true;
+  resync(): Promise<void> {
+    if (this.syncing) return this.syncing;
+    if (this.client.status !== "ready") return Promise.resolve();
+    this.syncing = this.scanAll().finally(() => {
+      this.syncing = null;
+    });
+    return this.syncing;
+  }
+
+  private async scanAll(): Promise<void> {
     try {
       const match = `${this.options.prefix}health:*`;
       let cursor = "0";
@@ -120,8 +128,6 @@ export class RedisHealthStore implements HealthStore {
       this.lastSyncAt = this.table.clock();
     } catch (err) {
       this.log.debug({ err: (err as Error).message }, "resync failed");
-    } finally {
-      this.syncing = false;
     }
   }
 
