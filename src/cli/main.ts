@@ -88,6 +88,19 @@ export function buildProgram(): Command {
         "LBDNS_ADMIN_TOKEN",
       ),
     )
+    .option(
+      "--rrl-rate <n>",
+      "response rate limit: identical UDP responses per second per client /24 (/56); 0 turns it off",
+      number("--rrl-rate"),
+      20,
+    )
+    .option(
+      "--rrl-slip <n>",
+      "send every n-th rate-limited response truncated (TC) instead of dropping it; 0 drops all",
+      number("--rrl-slip"),
+      2,
+    )
+    .option("--rrl-loopback", "rate-limit loopback clients too (they are exempt by default)", false)
     .option("--no-watch", "do not reload when files in the zones directory change (SIGHUP still reloads)")
     .option("--log-queries", "log every query (off by default: it costs throughput)", false)
     .option("--log-level <level>", "pino log level: fatal, error, warn, info, debug, trace")
@@ -113,6 +126,9 @@ export function buildProgram(): Command {
         admin: opts.admin,
         adminToken: opts.adminToken,
         metrics: opts.metrics,
+        rrlRate: opts.rrlRate,
+        rrlSlip: opts.rrlSlip,
+        rrlLoopback: opts.rrlLoopback,
         logQueries: opts.logQueries,
         logLevel: opts.logLevel,
         tcpIdleTimeout: opts.tcpIdleTimeout,

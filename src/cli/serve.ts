@@ -8,6 +8,7 @@ import { isIP } from "node:net";
 import { join } from "node:path";
 import { formatListen, type ListenAddress, parseListen } from "../dns/listen.js";
 import { Responder } from "../dns/responder.js";
+import { RateLimiter } from "../dns/rrl.js";
 import { DEFAULT_SERVER_OPTIONS, DnsServer } from "../dns/server.js";
 import { ProbeSet } from "../health/probe.js";
 import { DEFAULT_REDIS_STORE, RedisHealthStore } from "../health/redis-store.js";
@@ -40,6 +41,9 @@ export interface ServeOptions {
   tcpIdleTimeout: number;
   tcpMaxConnections: number;
   watch: boolean;
+  rrlRate: number;
+  rrlSlip: number;
+  rrlLoopback: boolean;
 }
 
 function listenArg(text: string): ListenAddress {
@@ -95,12 +99,17 @@ export async function serve(opts: ServeOptions): Promise<void> {
   // Reports first, sockets second: never answer from an empty view while reports exist.
   await store.start();
 
+  const limiter =
+    opts.rrlRate > 0
+      ? new RateLimiter({ rate: opts.rrlRate, slip: opts.rrlSlip, exemptLoopback: !opts.rrlLoopback })
+      : null;
   const server = new DnsServer(
     responder,
     { ...DEFAULT_SERVER_OPTIONS, idleTimeoutMs: opts.tcpIdleTimeout, maxConnections: opts.tcpMaxConnections },
     (err) => log.error({ err }, "socket error"),
+    limiter,
   );
-  const metrics = createMetrics(env, store, catalog, responder.stats);
+  const metrics = createMetrics(env, store, catalog, responder.stats, limiter);
   let adminServer: Awaited<ReturnType<typeof startAdmin>> | null = null;
   let bound: Awaited<ReturnType<DnsServer["start"]>>;
   const fail = async (what: string, e: unknown): Promise<never> => {
@@ -164,6 +173,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
           : null,
       metrics:
         metricsServer && metricsAt ? formatListen({ host: metricsAt.host, port: metricsServer.port }) : null,
+      rrl: limiter ? { rate: opts.rrlRate, slip: opts.rrlSlip } : "off",
       store: store.kind,
       redis: opts.redis ? redact(opts.redis) : undefined,
       zones: catalog.zones?.zones.size ?? 0,
@@ -190,6 +200,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     stopping = true;
     log.info({ signal }, "lbdns stopping");
     stopWatching();
+    limiter?.stop();
     probes.stop();
     adminServer?.server.close();
     metricsServer?.server.close();

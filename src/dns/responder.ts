@@ -29,6 +29,13 @@ export class QueryStats {
 
 export class Responder {
   readonly stats = new QueryStats();
+  /**
+   * Identity of the last answer built (the same object for identical answers: a memoised lookup
+   * result, a pool, or the shared empty sections of errors), and the end of its question. Response
+   * rate limiting groups responses by it.
+   */
+  lastAnswer: object = EMPTY_SECTIONS;
+  lastQuestionEnd = 12;
   private zones: ZoneSet;
   private pools: ReadonlyMap<string, Pool> = new Map();
 
@@ -55,6 +62,8 @@ export class Responder {
         return null;
       }
       this.stats.count(transport, decoded.rcode, 0);
+      this.lastAnswer = EMPTY_SECTIONS;
+      this.lastQuestionEnd = decoded.questionEnd || 12;
       const limit = transport === "tcp" ? TCP_LIMIT : 512;
       return buildResponse(
         buf,
@@ -71,6 +80,8 @@ export class Responder {
     const q = decoded.query;
     const limit = transport === "tcp" ? TCP_LIMIT : udpLimit(q);
     const refusal = refusalOf(q);
+    this.lastQuestionEnd = q.questionEnd;
+    this.lastAnswer = EMPTY_SECTIONS;
     if (refusal !== RCODE.NOERROR) {
       this.stats.count(transport, refusal, q.qtype);
       if (this.observe) this.observe(q, refusal, transport);
@@ -83,6 +94,7 @@ export class Responder {
         const a = pool.answer(q.qtype, client);
         if (a !== null) {
           this.stats.count(transport, a.rcode, q.qtype);
+          this.lastAnswer = pool;
           if (this.observe) this.observe(q, a.rcode, transport);
           // ECS scope: the client prefix the answer depended on, 0 when it did not (RFC 7871 §7.2.1).
           const scope = client !== null && a.rcode === RCODE.NOERROR ? clientScope(client) : 0;
@@ -104,6 +116,7 @@ export class Responder {
       // A pool name exists even when the zone file has no records for it.
       if (pool !== undefined && result.kind === "nxdomain" && result.zone) result = nodataResult(result.zone);
       this.stats.count(transport, result.rcode, q.qtype);
+      this.lastAnswer = result;
       if (this.observe) this.observe(q, result.rcode, transport);
       return buildResponse(
         buf,

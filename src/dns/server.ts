@@ -5,6 +5,7 @@
  */
 import { formatListen, type ListenAddress } from "./listen.js";
 import type { Responder } from "./responder.js";
+import type { RateLimiter } from "./rrl.js";
 import { listenTcp, type TcpListener, type TcpOptions } from "./tcp.js";
 import { listenUdp, type UdpListener } from "./udp.js";
 
@@ -34,6 +35,7 @@ export class DnsServer {
     private readonly responder: Responder,
     private readonly options: DnsServerOptions,
     private readonly onError: (err: Error) => void,
+    private readonly limiter: RateLimiter | null = null,
   ) {}
 
   async start(addresses: readonly ListenAddress[]): Promise<BoundAddress[]> {
@@ -48,7 +50,7 @@ export class DnsServer {
 
   private async bindPair(addr: ListenAddress): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      const udp = await listenUdp(addr, this.responder, this.onError);
+      const udp = await listenUdp(addr, this.responder, this.onError, this.limiter);
       try {
         const tcp = await listenTcp({ ...addr, port: udp.port }, this.responder, this.options, this.onError);
         this.udp.push(udp);

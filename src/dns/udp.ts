@@ -2,6 +2,7 @@
 import { createSocket, type Socket } from "node:dgram";
 import type { ListenAddress } from "./listen.js";
 import type { Responder } from "./responder.js";
+import { type RateLimiter, truncated } from "./rrl.js";
 
 export interface UdpListener {
   socket: Socket;
@@ -13,6 +14,7 @@ export function listenUdp(
   addr: ListenAddress,
   responder: Responder,
   onError: (err: Error) => void,
+  limiter: RateLimiter | null = null,
 ): Promise<UdpListener> {
   return new Promise((resolve, reject) => {
     const socket = createSocket({ type: addr.family === 6 ? "udp6" : "udp4", ipv6Only: addr.family === 6 });
@@ -24,7 +26,13 @@ export function listenUdp(
         onError(err as Error);
         return;
       }
-      if (response) socket.send(response, rinfo.port, rinfo.address);
+      if (!response) return;
+      if (limiter !== null) {
+        const verdict = limiter.check(rinfo.address, responder.lastAnswer);
+        if (verdict === "drop") return;
+        if (verdict === "slip") response = truncated(response, responder.lastQuestionEnd);
+      }
+      socket.send(response, rinfo.port, rinfo.address);
     });
     socket.once("error", reject);
     socket.bind(addr.port, addr.host, () => {

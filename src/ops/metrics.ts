@@ -4,6 +4,7 @@
  */
 import { Counter, Gauge, Registry } from "prom-client";
 import type { QueryStats } from "../dns/responder.js";
+import type { RateLimiter } from "../dns/rrl.js";
 import type { HealthStore } from "../health/store.js";
 import type { PoolEnv } from "../pools/runtime.js";
 import { typeName } from "../zone/types.js";
@@ -16,8 +17,20 @@ export function createMetrics(
   store: HealthStore,
   catalog: Catalog,
   queries: QueryStats,
+  rrl: RateLimiter | null = null,
 ): Registry {
   const registry = new Registry();
+  new Counter({
+    name: "lbdns_rrl_limited_total",
+    help: "UDP responses held back by response rate limiting: dropped, or slipped (sent truncated)",
+    labelNames: ["action"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ action: "dropped" }, rrl?.dropped ?? 0);
+      this.inc({ action: "slipped" }, rrl?.slipped ?? 0);
+    },
+  });
   new Counter({
     name: "lbdns_queries_total",
     help: "Queries answered, by transport and response code",

@@ -71,3 +71,48 @@ it("survives 10,000 hostile packets over UDP and TCP and then answers correctly"
   expect((await dig(server.port, ["+tcp", "www.example.com"])).answer[0]!.data).toBe("192.0.2.11");
   expect(server.logs().filter((l) => l["msg"] === "error answering a query")).toEqual([]);
 });
+
+it("limits a flood of identical UDP responses (RRL), keeps TCP and other names answering", async () => {
+  const { freePort } = await import("../helpers/redis.js");
+  const metricsPort = await freePort();
+  const limited = await startServe([
+    "--zones",
+    join(import.meta.dirname, "../fixtures/zones"),
+    "--listen",
+    "127.0.0.1:0",
+    "--rrl-rate",
+    "10",
+    "--rrl-slip",
+    "2",
+    "--rrl-loopback",
+    "--metrics",
+    `127.0.0.1:${metricsPort}`,
+  ]);
+  try {
+    const udp = createSocket("udp4");
+    await new Promise<void>((r) => udp.bind(0, "127.0.0.1", () => r()));
+    let full = 0;
+    let tc = 0;
+    udp.on("message", (msg) => {
+      if (msg[2]! & 0x02) tc++;
+      else full++;
+    });
+    const q = makeQuery("www.example.com");
+    const started = Date.now();
+    for (let i = 0; i < 300; i++) udp.send(q, limited.port, "127.0.0.1");
+    await new Promise((r) => setTimeout(r, 500));
+    udp.close();
+    const seconds = (Date.now() - started) / 1000;
+    // burst 10 plus 10/s refill; half of the rest slips as TC
+    expect(full).toBeGreaterThanOrEqual(10);
+    expect(full).toBeLessThanOrEqual(10 + Math.ceil(10 * seconds) + 1);
+    expect(tc).toBeGreaterThan(100);
+    expect((await dig(limited.port, ["+tcp", "www.example.com"])).answer[0]!.data).toBe("192.0.2.11");
+    expect((await dig(limited.port, ["mx1.example.com"])).answer[0]!.data).toBe("192.0.2.21");
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(text).toMatch(/lbdns_rrl_limited_total\{action="dropped"\} [1-9]/);
+    expect(text).toMatch(/lbdns_rrl_limited_total\{action="slipped"\} [1-9]/);
+  } finally {
+    await limited.stop();
+  }
+});
