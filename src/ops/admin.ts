@@ -15,6 +15,7 @@ import type { HealthStore } from "../health/store.js";
 import type { PoolSet } from "../pools/pool-set.js";
 import type { ZoneSet } from "../zone/zoneset.js";
 import { ExplainError, explain } from "./explain.js";
+import { listenHttp } from "./http.js";
 
 const MAX_BODY = 65_536;
 
@@ -118,13 +119,5 @@ export function startAdmin(
     }
     return send(res, 404, { error: "not found" });
   });
-  server.on("clientError", (_err, socket) => socket.destroy());
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      const addr = server.address();
-      resolve({ server, port: typeof addr === "object" && addr ? addr.port : port });
-    });
-  });
+  return listenHttp(server, host, port);
 }

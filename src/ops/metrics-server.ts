@@ -5,8 +5,10 @@
  *   GET /healthz  the process is up
  *   GET /readyz   zones are loaded and the health view has synced (or runs standalone): 200, else 503
  */
+
 import { createServer, type Server } from "node:http";
 import type { Registry } from "prom-client";
+import { listenHttp } from "./http.js";
 
 export interface Readiness {
   ready(): { ready: boolean; reason: string };
@@ -33,13 +35,5 @@ export function startMetrics(
     }
     return reply(404, "text/plain", "not found\n");
   });
-  server.on("clientError", (_err, socket) => socket.destroy());
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      const addr = server.address();
-      resolve({ server, port: typeof addr === "object" && addr ? addr.port : port });
-    });
-  });
+  return listenHttp(server, host, port);
 }
