@@ -116,6 +116,12 @@ export function buildProgram(): Command {
       positiveInt("--tcp-max-connections"),
       1_000,
     )
+    .option(
+      "--tcp-max-per-client <n>",
+      "open TCP connections per client address at most",
+      positiveInt("--tcp-max-per-client"),
+      64,
+    )
     .action(async (opts) => {
       await serve({
         zones: opts.zones,
@@ -133,6 +139,7 @@ export function buildProgram(): Command {
         logLevel: opts.logLevel,
         tcpIdleTimeout: opts.tcpIdleTimeout,
         tcpMaxConnections: opts.tcpMaxConnections,
+        tcpMaxPerClient: opts.tcpMaxPerClient,
         watch: opts.watch,
       });
     });

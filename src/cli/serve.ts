@@ -40,6 +40,7 @@ export interface ServeOptions {
   logLevel?: string;
   tcpIdleTimeout: number;
   tcpMaxConnections: number;
+  tcpMaxPerClient: number;
   watch: boolean;
   rrlRate: number;
   rrlSlip: number;
@@ -105,7 +106,12 @@ export async function serve(opts: ServeOptions): Promise<void> {
       : null;
   const server = new DnsServer(
     responder,
-    { ...DEFAULT_SERVER_OPTIONS, idleTimeoutMs: opts.tcpIdleTimeout, maxConnections: opts.tcpMaxConnections },
+    {
+      ...DEFAULT_SERVER_OPTIONS,
+      idleTimeoutMs: opts.tcpIdleTimeout,
+      maxConnections: opts.tcpMaxConnections,
+      maxPerClient: opts.tcpMaxPerClient,
+    },
     (err) => log.error({ err }, "socket error"),
     limiter,
   );

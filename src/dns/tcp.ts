@@ -10,6 +10,8 @@ import type { Responder } from "./responder.js";
 export interface TcpOptions {
   idleTimeoutMs: number;
   maxConnections: number;
+  /** Open connections per client address, so one client cannot take every slot. */
+  maxPerClient: number;
 }
 
 export interface TcpListener {
@@ -25,13 +27,22 @@ export function listenTcp(
   onError: (err: Error) => void,
 ): Promise<TcpListener> {
   const sockets = new Set<Socket>();
+  const perClient = new Map<string, number>();
   const server = createServer((socket) => {
-    if (sockets.size >= options.maxConnections) {
+    const client = socket.remoteAddress ?? "";
+    const mine = perClient.get(client) ?? 0;
+    if (sockets.size >= options.maxConnections || mine >= options.maxPerClient) {
       socket.destroy();
       return;
     }
     sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
+    perClient.set(client, mine + 1);
+    socket.on("close", () => {
+      sockets.delete(socket);
+      const left = (perClient.get(client) ?? 1) - 1;
+      if (left > 0) perClient.set(client, left);
+      else perClient.delete(client);
+    });
     serveConnection(socket, responder, options, onError);
   });
   return new Promise((resolve, reject) => {

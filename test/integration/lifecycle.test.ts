@@ -160,6 +160,30 @@ describe("TCP", () => {
     await waitFor(() => closed, 5_000, "idle close");
   });
 
+  it("caps connections per client address, without locking out other clients", async () => {
+    server = await startServe([
+      "--zones",
+      zonesDir().dir,
+      "--listen",
+      "127.0.0.1:0",
+      "--tcp-max-per-client",
+      "3",
+    ]);
+    const { connect } = await import("node:net");
+    const sockets = await Promise.all(Array.from({ length: 5 }, () => openTcp(server!.port)));
+    let closedCount = 0;
+    for (const s of sockets) s.on("close", () => closedCount++);
+    await waitFor(() => closedCount === 2, 5_000, "2 connections over the per-client cap closed");
+    // Another client address (127.0.0.2) still gets a connection and an answer.
+    const other = connect({ port: server.port, host: "127.0.0.1", localAddress: "127.0.0.2" });
+    await new Promise<void>((r) => other.once("connect", () => r()));
+    other.write(frame(makeQuery("www.example.com", { id: 9 })));
+    const [answer] = await readFrames(other, 1);
+    expect(parse(answer!).header.id).toBe(9);
+    other.destroy();
+    for (const s of sockets) s.destroy();
+  });
+
   it("caps open connections and keeps answering UDP", async () => {
     server = await startServe([
       "--zones",
