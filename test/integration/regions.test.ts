@@ -40,19 +40,6 @@ ${Array.from({ length: 8 }, (_, i) => `      - {id: api-${i}, address: 192.0.2.$
 `,
   );
   server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0"]);
-  const report = (m: string, load: number, status = "up") =>
-    run(process.execPath, [
-      CLI,
-      "report",
-      "--server",
-      server.admin!,
-      "--member",
-      m,
-      "--load",
-      String(load),
-      "--status",
-      status,
-    ]);
   await report("e1", 10);
   await report("w1", 10);
   for (let i = 0; i < 8; i++) await report(`api-${i}`, 10);
