@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import type { Responder } from "../dns/responder.js";
 import type { ProbeSet } from "../health/probe.js";
-import { EMPTY_POOLS, loadPoolsFile, type PoolsConfig, PoolsError, parsePools } from "../pools/config.js";
+import { EMPTY_POOLS, type PoolsConfig, PoolsError, parsePools } from "../pools/config.js";
 import { PoolSet } from "../pools/pool-set.js";
 import type { PoolEnv } from "../pools/runtime.js";
 import type { ZoneSet } from "../zone/zoneset.js";
@@ -59,8 +59,10 @@ export class Catalog {
 
   private loadPools(zones: ZoneSet): PoolsConfig | null {
     try {
-      const config = loadPoolsFile(this.poolsFile, zones);
-      this.goodPoolsText = existsSync(this.poolsFile) ? readFileSync(this.poolsFile, "utf8") : null;
+      // Read once: the text kept as "last good" must be the very text that was validated.
+      const text = existsSync(this.poolsFile) ? readFileSync(this.poolsFile, "utf8") : null;
+      const config = text === null ? EMPTY_POOLS : parsePools(text, this.poolsFile, zones);
+      this.goodPoolsText = text;
       return config;
     } catch (e) {
       if (!(e instanceof PoolsError)) throw e;
