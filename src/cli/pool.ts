@@ -5,10 +5,9 @@
  * file, and replaces pools.yaml atomically; a running server picks it up on its own.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { type Document, isMap, isSeq, parse, parseDocument, stringify, YAMLMap, type YAMLSeq } from "yaml";
 import { withLock, writeAtomic } from "../ops/files.js";
-import { PoolsError, parsePools } from "../pools/config.js";
+import { PoolsError, parsePools, poolsFileFor } from "../pools/config.js";
 import { loadZoneDir } from "../zone/load.js";
 import { ZoneSet } from "../zone/zoneset.js";
 import { CliError } from "./errors.js";
@@ -20,7 +19,7 @@ export interface PoolContext {
 }
 
 function poolsFile(ctx: PoolContext): string {
-  return ctx.pools ?? join(ctx.zones, "pools.yaml");
+  return poolsFileFor(ctx.zones, ctx.pools);
 }
 
 function readDoc(file: string): Document {

@@ -5,7 +5,6 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { isIP } from "node:net";
-import { join } from "node:path";
 import { formatListen, type ListenAddress, parseListen } from "../dns/listen.js";
 import { Responder } from "../dns/responder.js";
 import { RateLimiter } from "../dns/rrl.js";
@@ -21,6 +20,7 @@ import { createLogger } from "../ops/logger.js";
 import { createMetrics } from "../ops/metrics.js";
 import { startMetrics } from "../ops/metrics-server.js";
 import { watchZones } from "../ops/watch.js";
+import { poolsFileFor } from "../pools/config.js";
 import type { PoolEnv } from "../pools/runtime.js";
 import { displayName } from "../zone/name.js";
 import { typeName } from "../zone/types.js";
@@ -94,7 +94,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const responder = new Responder(new ZoneSet([]), observer, (err) =>
     log.error({ err }, "error answering a query"),
   );
-  const poolsFile = opts.pools ?? join(opts.zones, "pools.yaml");
+  const poolsFile = poolsFileFor(opts.zones, opts.pools);
   catalog = new Catalog(opts.zones, poolsFile, env, probes, responder, log);
   catalog.load();
   // Reports first, sockets second: never answer from an empty view while reports exist.

@@ -4,14 +4,13 @@
  * it treats every report found as just received, so the server's own view stays the reference.
  */
 
-import { join } from "node:path";
 import { DEFAULT_REDIS_STORE, RedisHealthStore } from "../health/redis-store.js";
 import { redisOptions } from "../health/redis-url.js";
 import { HealthTable } from "../health/table.js";
 import { statusOf } from "../ops/admin.js";
 import { createLogger } from "../ops/logger.js";
 import { buildZoneSet } from "../ops/reload.js";
-import { loadPoolsFile, PoolsError } from "../pools/config.js";
+import { loadPoolsFile, PoolsError, poolsFileFor } from "../pools/config.js";
 import { PoolSet } from "../pools/pool-set.js";
 import { CliError } from "./errors.js";
 
@@ -52,7 +51,7 @@ async function localStatus(opts: StatusOptions): Promise<Status> {
   const { zones } = buildZoneSet(opts.zones, null);
   let config: ReturnType<typeof loadPoolsFile>;
   try {
-    config = loadPoolsFile(opts.pools ?? join(opts.zones, "pools.yaml"), zones);
+    config = loadPoolsFile(poolsFileFor(opts.zones, opts.pools), zones);
   } catch (e) {
     if (e instanceof PoolsError) throw new CliError(`${e.file}: ${e.problems[0]}`);
     throw e;

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { withLock, writeAtomic } from "../ops/files.js";
-import { loadPoolsFile, PoolsError } from "../pools/config.js";
+import { loadPoolsFile, PoolsError, poolsFileFor } from "../pools/config.js";
 import {
   addRecord,
   bumpSerial,
@@ -33,7 +33,7 @@ export interface ZoneContext {
 }
 
 function poolsFileOf(ctx: ZoneContext): string {
-  return ctx.pools ?? join(ctx.zones, "pools.yaml");
+  return poolsFileFor(ctx.zones, ctx.pools);
 }
 
 /** Maps the editing layer's errors to one-line CLI errors. */

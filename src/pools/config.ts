@@ -3,6 +3,7 @@
  * error, and every error names the pool, the member and the field.
  */
 import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { keyOf, type NameError, parseName } from "../zone/name.js";
@@ -32,6 +33,11 @@ export class PoolsError extends Error {
   ) {
     super(`${file}: ${problems.join("; ")}`);
   }
+}
+
+/** The pools file in force: the one given, else `<zones>/pools.yaml` (DESIGN.md §3). */
+export function poolsFileFor(zonesDir: string, given?: string): string {
+  return given ?? join(zonesDir, "pools.yaml");
 }
 
 /** Reads pools.yaml; a missing file means "no pools". */
