@@ -243,7 +243,8 @@ export class AddressPool {
     this.smAssessments = this.streamManagers.map(judge);
     if (this.assessments.some((a, i) => before[i] !== undefined && before[i] !== a.available))
       this.lastChangeAt = now;
-    this.factors = this.members.map((m, i) => this.factorOf(m, this.assessments[i]!, now));
+    const meanRtt = this.config["weigh-rtt"] ? this.meanRtt() : 0;
+    this.factors = this.members.map((m, i) => this.factorOf(m, this.assessments[i]!, now, meanRtt));
     this.v4 = this.family(4);
     this.v6 = this.family(6);
     this.logSourceChange(4, this.v4);
@@ -256,7 +257,7 @@ export class AddressPool {
    * Slow start: a member back from down gets weight x (time since / slow-start), at least 5%.
    * weigh-rtt: weight x (mean rttMs / the member's rttMs).
    */
-  private factorOf(m: Target, a: Assessment, now: number): number {
+  private factorOf(m: Target, a: Assessment, now: number, meanRtt: number): number {
     let factor = 1;
     if (m.id !== undefined) {
       const st = memberState(this.env, m.id);
@@ -269,16 +270,24 @@ export class AddressPool {
         else factor = Math.max(0.05, f);
       }
     }
-    if (this.config["weigh-rtt"] && m.id !== undefined) {
-      const rtt = this.env.table.get(m.id)?.report.metrics?.["rttMs"];
-      const rtts = this.members.flatMap((x) => {
-        const v = x.id ? this.env.table.get(x.id)?.report.metrics?.["rttMs"] : undefined;
-        return v !== undefined && v > 0 ? [v] : [];
-      });
-      if (rtt !== undefined && rtt > 0 && rtts.length > 0)
-        factor *= rtts.reduce((s, v) => s + v, 0) / rtts.length / rtt;
-    }
+    const rtt =
+      meanRtt > 0 && m.id !== undefined ? this.env.table.get(m.id)?.report.metrics?.["rttMs"] : undefined;
+    if (rtt !== undefined && rtt > 0) factor *= meanRtt / rtt;
     return factor;
+  }
+
+  /** Mean reported rttMs over the members that report one (0 when none does). */
+  private meanRtt(): number {
+    let sum = 0;
+    let n = 0;
+    for (const m of this.members) {
+      const v = m.id ? this.env.table.get(m.id)?.report.metrics?.["rttMs"] : undefined;
+      if (v !== undefined && v > 0) {
+        sum += v;
+        n++;
+      }
+    }
+    return n > 0 ? sum / n : 0;
   }
 
   /** Wakes the pool while a slow start ramps, and when the recent-change window of adaptive TTL ends. */
@@ -364,8 +373,9 @@ export class AddressPool {
     const regionNames = new Set([...names, ...Object.keys(this.regionOrder)]);
     for (const r of regionNames) {
       const order = this.regionOrder[r] ?? [r, ...names.filter((x) => x !== r)];
-      let fallbackTier: Tier | null = null;
-      let chosen: Tier | null = null;
+      // Only the tier that is used gets built (each builds ready wire answers).
+      let first: { members: number[]; region: string } | null = null;
+      let chosen: { members: number[]; region: string | null } | null = null;
       for (const region of order) {
         const members = eligible.filter((i) => this.members[i]!.region === region);
         if (members.length === 0) continue;
@@ -375,13 +385,14 @@ export class AddressPool {
           load += this.assessments[i]!.load ?? 0;
           capacity += this.assessments[i]!.capacity;
         }
-        fallbackTier ??= tier(members, region);
         if (load / capacity < spillAt) {
-          chosen = tier(members, region);
+          chosen = { members, region };
           break;
         }
+        first ??= { members, region };
       }
-      out.set(r, chosen ?? fallbackTier ?? tier(eligible, null));
+      const use = chosen ?? first ?? { members: eligible, region: null };
+      out.set(r, tier(use.members, use.region));
     }
     return out;
   }
