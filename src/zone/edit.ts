@@ -10,7 +10,7 @@
  */
 import { readFileSync } from "node:fs";
 import { lex } from "./lexer.js";
-import { loadZoneFile } from "./load.js";
+import { parseZoneFile } from "./load.js";
 import { parseMasterFile, type ZoneRecord } from "./masterfile.js";
 import { keyOf, parseName, presentName } from "./name.js";
 import { formatRdata, parsePeriod, parseRdata, soaSerial } from "./rdata.js";
@@ -200,8 +200,7 @@ export function verifyEdit(
   added: ZoneRecord[],
   removed: ZoneRecord[],
 ): Zone {
-  const zone = loadZoneFile(file, text);
-  const after = parseMasterFile(text, file, zone.origin, (p) => readFileSync(p, "utf8"));
+  const { zone, records: after } = parseZoneFile(file, text);
   const expected = new Map<string, number>();
   const count = (id: string, d: number) => expected.set(id, (expected.get(id) ?? 0) + d);
   for (const r of before) count(identity(r), 1);

@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { parseMasterFile, ZoneFileError } from "./masterfile.js";
+import { parseMasterFile, ZoneFileError, type ZoneRecord } from "./masterfile.js";
 import { NameError, parseName } from "./name.js";
 import { Zone, ZoneError, type ZoneWarning } from "./zone.js";
 
@@ -35,6 +35,11 @@ export function originOfFile(file: string): string {
 
 /** Parses and builds one zone file; throws ZoneFileError/ZoneError with file:line. */
 export function loadZoneFile(file: string, source?: string): Zone {
+  return parseZoneFile(file, source).zone;
+}
+
+/** Like loadZoneFile, also returning the parsed records (file and line of each), for editing. */
+export function parseZoneFile(file: string, source?: string): { zone: Zone; records: ZoneRecord[] } {
   const text = source ?? readFileSync(file, "utf8");
   let origin: Buffer[];
   try {
@@ -44,7 +49,7 @@ export function loadZoneFile(file: string, source?: string): Zone {
     throw e;
   }
   const records = parseMasterFile(text, file, origin, (p) => readFileSync(p, "utf8"));
-  return new Zone(origin, file, records);
+  return { zone: new Zone(origin, file, records), records };
 }
 
 export function loadZoneDir(dir: string): ZoneLoadResult {
