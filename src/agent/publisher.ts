@@ -32,6 +32,8 @@ export class RedisPublisher implements Publisher {
       maxRetriesPerRequest: 1,
       retryStrategy: backoff,
       connectTimeout: 2_000,
+      // INFO (the ready check) is beyond a per-agent ACL user that may only SET and PUBLISH.
+      enableReadyCheck: false,
     });
     this.client.on("error", (err: Error) => {
       if (err.message !== this.lastError) log.warn({ err: err.message }, "redis connection error");

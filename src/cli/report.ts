@@ -54,13 +54,21 @@ export async function report(opts: ReportOptions): Promise<void> {
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
     connectTimeout: 3_000,
+    // INFO (the ready check) is beyond a per-agent ACL user that may only SET and PUBLISH.
+    enableReadyCheck: false,
   });
-  client.on("error", () => {}); // reported through the rejected command below
+  // A failed connect rejects with only "Connection is closed."; the connection's own error (a
+  // TLS verification failure, a refused port) is the reason worth printing.
+  let connectionError: Error | null = null;
+  client.on("error", (err: Error) => {
+    connectionError ??= err;
+  });
   try {
     await client.connect();
     await publishToRedis(client, opts.redisPrefix, parsed.data, opts.ttl);
   } catch (e) {
-    throw new CliError(`could not publish to ${redact(opts.redis!)}: ${(e as Error).message}`, 1);
+    const reason = (connectionError ?? (e as Error)).message;
+    throw new CliError(`could not publish to ${redact(opts.redis!)}: ${reason}`, 1);
   } finally {
     client.disconnect();
   }

@@ -14,11 +14,19 @@ export async function publishToRedis(
   ttlMs: number,
 ): Promise<void> {
   const json = JSON.stringify(report);
-  const results = await client
-    .multi()
-    .set(healthKey(prefix, report.member), json, "PX", Math.max(1, Math.round(ttlMs)))
-    .publish(healthChannel(prefix), json)
-    .exec();
+  let results: Awaited<ReturnType<ReturnType<Redis["multi"]>["exec"]>>;
+  try {
+    results = await client
+      .multi()
+      .set(healthKey(prefix, report.member), json, "PX", Math.max(1, Math.round(ttlMs)))
+      .publish(healthChannel(prefix), json)
+      .exec();
+  } catch (e) {
+    // EXECABORT only says "previous errors"; the first of them (e.g. NOPERM for a key this
+    // agent's ACL user may not write) is what an operator needs to see.
+    const previous = (e as { previousErrors?: Error[] }).previousErrors;
+    throw previous?.[0] ?? e;
+  }
   const failed = results?.find(([err]) => err);
   if (!results || failed) throw failed?.[0] ?? new Error("transaction aborted");
 }

@@ -1,7 +1,7 @@
 /** A real redis-server on a free loopback port, started and stopped by the test. */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { Redis } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
 import { waitFor } from "./lbdns.js";
 
 export function freePort(): Promise<number> {
@@ -18,12 +18,20 @@ export class RedisServer {
   private proc: ChildProcess | null = null;
   private constructor(
     readonly port: number,
-    readonly _extraArgs: string[],
-    private readonly password: string | undefined,
+    private readonly extraArgs: string[],
+    private readonly connection: RedisOptions,
   ) {}
 
-  static async start(opts: { port?: number; args?: string[]; password?: string } = {}): Promise<RedisServer> {
-    const r = new RedisServer(opts.port ?? (await freePort()), opts.args ?? [], opts.password);
+  /**
+   * `args` go to redis-server as they are; `connection` is how the test's own clients (and the
+   * start-up PING) reach it: a password, or TLS settings when the server listens with TLS only.
+   */
+  static async start(
+    opts: { port?: number; args?: string[]; password?: string; connection?: RedisOptions } = {},
+  ): Promise<RedisServer> {
+    const connection: RedisOptions = { ...opts.connection };
+    if (opts.password !== undefined) connection.password = opts.password;
+    const r = new RedisServer(opts.port ?? (await freePort()), opts.args ?? [], connection);
     await r.restart();
     return r;
   }
@@ -32,17 +40,25 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** Whether the process is running (false once killed and before a restart). */
+  get running(): boolean {
+    return this.proc !== null && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
   async restart(): Promise<void> {
+    const listen = this.connection.tls
+      ? ["--port", "0", "--tls-port", String(this.port)]
+      : ["--port", String(this.port)];
     this.proc = spawn(
       "redis-server",
-      ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-      {
-        stdio: "ignore",
-      },
+      [...listen, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...this.extraArgs],
+      { stdio: "ignore" },
     );
     await waitFor(
       async () => {
         const c = new Redis({
+          ...this.connection,
+          host: "127.0.0.1",
           port: this.port,
           lazyConnect: true,
           retryStrategy: () => null,
@@ -73,7 +89,7 @@ export class RedisServer {
   }
 
   client(): Redis {
-    const c = new Redis({ port: this.port, password: this.password, maxRetriesPerRequest: 1 });
+    const c = new Redis({ ...this.connection, host: "127.0.0.1", port: this.port, maxRetriesPerRequest: 1 });
     c.on("error", () => {});
     return c;
   }

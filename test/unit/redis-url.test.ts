@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { redact, redisOptions } from "../../src/health/redis-url.js";
 
@@ -14,6 +17,23 @@ describe("Redis URLs", () => {
       port: 6390,
     });
     expect(redisOptions("redis://[::1]:6379")).toMatchObject({ host: "::1" });
+  });
+
+  it("reads TLS files from the query, and names a missing file or unknown parameter", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lbdns-tls-"));
+    writeFileSync(join(dir, "ca.pem"), "CA");
+    writeFileSync(join(dir, "c.pem"), "CERT");
+    writeFileSync(join(dir, "k.pem"), "KEY");
+    const o = redisOptions(`rediss://127.0.0.1:6390?ca=${dir}/ca.pem&cert=${dir}/c.pem&key=${dir}/k.pem`);
+    expect(o.tls).toEqual({ ca: Buffer.from("CA"), cert: Buffer.from("CERT"), key: Buffer.from("KEY") });
+    expect(redisOptions("rediss://h?servername=redis.example").tls).toEqual({ servername: "redis.example" });
+    expect(() => redisOptions(`rediss://h?ca=${dir}/missing.pem`)).toThrow(
+      /cannot read the TLS ca file .*ENOENT/,
+    );
+    expect(() => redisOptions(`rediss://h?cert=${dir}/c.pem`)).toThrow(/both cert= and key=/);
+    expect(() => redisOptions("rediss://h?cafile=x")).toThrow(/unknown rediss:\/\/ parameter 'cafile'/);
+    expect(() => redisOptions(`redis://h?ca=${dir}/ca.pem`)).toThrow(/use rediss:\/\//);
+    rmSync(dir, { recursive: true });
   });
 
   it("reads the Sentinel form", () => {
