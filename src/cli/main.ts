@@ -111,6 +111,18 @@ export function buildProgram(): Command {
       10_000,
     )
     .option(
+      "--tcp-read-timeout <ms>",
+      "close a TCP connection whose query has begun but not arrived in full within this long",
+      positiveInt("--tcp-read-timeout"),
+      5_000,
+    )
+    .option(
+      "--max-query-size <bytes>",
+      "drop queries larger than this (UDP datagram or TCP message); queries are a few hundred bytes",
+      positiveInt("--max-query-size"),
+      4096,
+    )
+    .option(
       "--tcp-max-connections <n>",
       "open TCP connections at most",
       positiveInt("--tcp-max-connections"),
@@ -138,6 +150,8 @@ export function buildProgram(): Command {
         logQueries: opts.logQueries,
         logLevel: opts.logLevel,
         tcpIdleTimeout: opts.tcpIdleTimeout,
+        tcpReadTimeout: opts.tcpReadTimeout,
+        maxQuerySize: opts.maxQuerySize,
         tcpMaxConnections: opts.tcpMaxConnections,
         tcpMaxPerClient: opts.tcpMaxPerClient,
         watch: opts.watch,

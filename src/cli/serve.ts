@@ -39,6 +39,8 @@ export interface ServeOptions {
   logQueries: boolean;
   logLevel?: string;
   tcpIdleTimeout: number;
+  tcpReadTimeout: number;
+  maxQuerySize: number;
   tcpMaxConnections: number;
   tcpMaxPerClient: number;
   watch: boolean;
@@ -63,6 +65,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
   if (!existsSync(opts.zones) || !statSync(opts.zones).isDirectory()) {
     throw new CliError(`zones directory '${opts.zones}' does not exist`);
   }
+  if (opts.maxQuerySize < 512)
+    throw new CliError("--max-query-size must be at least 512 (the classic DNS message size)");
   const listens = opts.listen.map(listenArg);
   const admin = opts.admin === "off" ? null : listenArg(opts.admin);
   const metricsAt = opts.metrics ? listenArg(opts.metrics) : null;
@@ -94,6 +98,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const responder = new Responder(new ZoneSet([]), observer, (err) =>
     log.error({ err }, "error answering a query"),
   );
+  responder.maxQueryBytes = opts.maxQuerySize;
   const poolsFile = poolsFileFor(opts.zones, opts.pools);
   catalog = new Catalog(opts.zones, poolsFile, env, probes, responder, log);
   catalog.load();
@@ -109,6 +114,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     {
       ...DEFAULT_SERVER_OPTIONS,
       idleTimeoutMs: opts.tcpIdleTimeout,
+      readTimeoutMs: opts.tcpReadTimeout,
       maxConnections: opts.tcpMaxConnections,
       maxPerClient: opts.tcpMaxPerClient,
     },

@@ -14,16 +14,39 @@ export type Transport = "udp" | "tcp";
 
 export type QueryObserver = (query: Query, rcode: number, transport: Transport) => void;
 
+export const DEFAULT_MAX_QUERY_BYTES = 4096;
+
+/** Upper bounds (seconds) of the answer-time histogram: a memory answer takes microseconds. */
+export const LATENCY_BUCKETS = [
+  0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1,
+];
+
 /** Query counts by transport and rcode, and by qtype; plain numbers, read by metrics when scraped. */
 export class QueryStats {
   /** [transport 0=udp 1=tcp][rcode 0..23] */
   readonly byRcode = [new Float64Array(24), new Float64Array(24)];
   readonly byType = new Map<number, number>();
+  /** [transport][bucket]: answers per histogram bucket (not cumulative; the last is +Inf). */
+  readonly latency = [
+    new Float64Array(LATENCY_BUCKETS.length + 1),
+    new Float64Array(LATENCY_BUCKETS.length + 1),
+  ];
+  readonly latencySum = new Float64Array(2);
   dropped = 0;
 
   count(transport: Transport, rcode: number, qtype: number): void {
     this.byRcode[transport === "udp" ? 0 : 1]![rcode < 24 ? rcode : 23]!++;
     this.byType.set(qtype, (this.byType.get(qtype) ?? 0) + 1);
+  }
+
+  /** Time from a query's arrival to its answer being handed to the socket, in milliseconds. */
+  took(transport: Transport, ms: number): void {
+    const t = transport === "udp" ? 0 : 1;
+    const seconds = ms / 1000;
+    let b = 0;
+    while (b < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[b]!) b++;
+    this.latency[t]![b]!++;
+    this.latencySum[t]! += seconds;
   }
 }
 
@@ -36,6 +59,11 @@ export class Responder {
    */
   lastAnswer: object = EMPTY_SECTIONS;
   lastQuestionEnd = 12;
+  /**
+   * Larger messages are dropped unread. A query is one question plus an OPT record (ECS, cookie,
+   * padding), far below this; anything bigger is not a query we would answer.
+   */
+  maxQueryBytes = DEFAULT_MAX_QUERY_BYTES;
   private zones: ZoneSet;
   private pools: ReadonlyMap<string, Pool> = new Map();
 
@@ -55,6 +83,10 @@ export class Responder {
 
   /** `remote` is the resolver's address; pools that answer by who asks use it (or the ECS option). */
   answer(buf: Buffer, transport: Transport, remote?: string): Buffer | null {
+    if (buf.length > this.maxQueryBytes) {
+      this.stats.dropped++;
+      return null;
+    }
     const decoded = decodeQuery(buf);
     if (!decoded.ok) {
       if (decoded.drop) {

@@ -22,6 +22,7 @@ export interface DnsServerOptions extends TcpOptions {
 
 export const DEFAULT_SERVER_OPTIONS: DnsServerOptions = {
   idleTimeoutMs: 10_000,
+  readTimeoutMs: 5_000,
   maxConnections: 1_000,
   maxPerClient: 64,
   shutdownGraceMs: 2_000,

@@ -1,14 +1,22 @@
 /**
  * DNS over TCP (RFC 7766): 2-byte length framing, any number of pipelined queries per
- * connection (answered in order), an idle timeout, and a cap on open connections. A client that
- * stops reading its answers has its connection paused, so it cannot make us buffer without bound.
+ * connection (answered in order), and limits so that no client can hold resources: an idle
+ * timeout, a read timeout for a message once it has begun, a maximum message size, a cap on open
+ * connections (global and per client address), and backpressure (a client that stops reading its
+ * answers has its connection paused, so it cannot make us buffer without bound).
+ *
+ * Shutdown drains: no new connections, and each open one is answered until it has been quiet for
+ * a moment, then closed with FIN; whatever is still open after the grace period is cut.
  */
 import { createServer, type Server, type Socket } from "node:net";
+import { performance } from "node:perf_hooks";
 import type { ListenAddress } from "./listen.js";
 import type { Responder } from "./responder.js";
 
 export interface TcpOptions {
   idleTimeoutMs: number;
+  /** A message whose first bytes have arrived must be complete within this long. */
+  readTimeoutMs: number;
   maxConnections: number;
   /** Open connections per client address, so one client cannot take every slot. */
   maxPerClient: number;
@@ -20,30 +28,39 @@ export interface TcpListener {
   close(graceMs: number): Promise<void>;
 }
 
+/** On shutdown, a connection quiet for this long has had every answer it was waiting for. */
+const DRAIN_QUIET_MS = 100;
+
+interface Connection {
+  socket: Socket;
+  draining: boolean;
+}
+
 export function listenTcp(
   addr: ListenAddress,
   responder: Responder,
   options: TcpOptions,
   onError: (err: Error) => void,
 ): Promise<TcpListener> {
-  const sockets = new Set<Socket>();
+  const connections = new Set<Connection>();
   const perClient = new Map<string, number>();
   const server = createServer((socket) => {
     const client = socket.remoteAddress ?? "";
     const mine = perClient.get(client) ?? 0;
-    if (sockets.size >= options.maxConnections || mine >= options.maxPerClient) {
+    if (connections.size >= options.maxConnections || mine >= options.maxPerClient) {
       socket.destroy();
       return;
     }
-    sockets.add(socket);
+    const conn: Connection = { socket, draining: false };
+    connections.add(conn);
     perClient.set(client, mine + 1);
     socket.on("close", () => {
-      sockets.delete(socket);
+      connections.delete(conn);
       const left = (perClient.get(client) ?? 1) - 1;
       if (left > 0) perClient.set(client, left);
       else perClient.delete(client);
     });
-    serveConnection(socket, responder, options, onError);
+    serveConnection(conn, responder, options, onError);
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -57,10 +74,12 @@ export function listenTcp(
         close: (graceMs) =>
           new Promise<void>((done) => {
             server.close(() => done());
-            // Answers already written are flushed by end(); stragglers are cut after the grace.
-            for (const s of sockets) s.end();
+            for (const c of connections) {
+              c.draining = true;
+              c.socket.setTimeout(DRAIN_QUIET_MS);
+            }
             const timer = setTimeout(() => {
-              for (const s of sockets) s.destroy();
+              for (const c of connections) c.socket.destroy();
             }, graceMs);
             timer.unref();
           }),
@@ -70,20 +89,37 @@ export function listenTcp(
 }
 
 function serveConnection(
-  socket: Socket,
+  conn: Connection,
   responder: Responder,
   options: TcpOptions,
   onError: (e: Error) => void,
 ) {
+  const { socket } = conn;
   let pending: Buffer | null = null;
+  let readTimer: NodeJS.Timeout | null = null;
+  const stats = responder.stats;
   socket.setNoDelay(true);
-  socket.setTimeout(options.idleTimeoutMs, () => socket.destroy());
+  socket.setTimeout(options.idleTimeoutMs, () => {
+    if (conn.draining) socket.end();
+    else socket.destroy();
+  });
   socket.on("error", () => socket.destroy());
+  socket.on("close", () => {
+    if (readTimer) clearTimeout(readTimer);
+  });
   socket.on("data", (chunk: Buffer) => {
+    if (socket.writableEnded) return; // closed for draining; the client sees our FIN
+    const start = performance.now();
     let buf = pending ? Buffer.concat([pending, chunk]) : chunk;
     pending = null;
+    let answered = false;
     while (buf.length >= 2) {
       const len = buf.readUInt16BE(0);
+      if (len > responder.maxQueryBytes) {
+        stats.dropped++;
+        socket.destroy();
+        return;
+      }
       if (buf.length < 2 + len) break;
       const message = buf.subarray(2, 2 + len);
       buf = buf.subarray(2 + len);
@@ -107,7 +143,18 @@ function serveConnection(
         socket.pause();
         socket.once("drain", () => socket.resume());
       }
+      stats.took("tcp", performance.now() - start);
+      answered = true;
     }
-    if (buf.length > 0) pending = Buffer.from(buf);
+    // A message trickling in byte by byte must not hold the connection past the read timeout,
+    // counted from the first byte of the message still incomplete.
+    if (readTimer && (answered || buf.length === 0)) {
+      clearTimeout(readTimer);
+      readTimer = null;
+    }
+    if (buf.length > 0) {
+      pending = Buffer.from(buf);
+      readTimer ??= setTimeout(() => socket.destroy(), options.readTimeoutMs);
+    }
   });
 }

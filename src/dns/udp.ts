@@ -1,5 +1,6 @@
 /** UDP listener: each datagram is answered synchronously from memory and sent back. */
 import { createSocket, type Socket } from "node:dgram";
+import { performance } from "node:perf_hooks";
 import type { ListenAddress } from "./listen.js";
 import type { Responder } from "./responder.js";
 import { type RateLimiter, truncated } from "./rrl.js";
@@ -18,7 +19,9 @@ export function listenUdp(
 ): Promise<UdpListener> {
   return new Promise((resolve, reject) => {
     const socket = createSocket({ type: addr.family === 6 ? "udp6" : "udp4", ipv6Only: addr.family === 6 });
+    const stats = responder.stats;
     socket.on("message", (msg, rinfo) => {
+      const start = performance.now();
       let response: Buffer | null;
       try {
         response = responder.answer(msg, "udp", rinfo.address);
@@ -33,6 +36,7 @@ export function listenUdp(
         if (verdict === "slip") response = truncated(response, responder.lastQuestionEnd);
       }
       socket.send(response, rinfo.port, rinfo.address);
+      stats.took("udp", performance.now() - start);
     });
     socket.once("error", reject);
     socket.bind(addr.port, addr.host, () => {

@@ -31,8 +31,13 @@ export function healthChannel(prefix: string): string {
   return `${prefix}health`;
 }
 
+/**
+ * Reconnect delays: 100, 200, 400, 800 ms, then every second. Capped low on purpose: a restarted
+ * Redis must be back in the view within about a second, and a connection attempt to loopback or a
+ * LAN costs nothing worth saving.
+ */
 export function backoff(attempt: number): number {
-  return Math.min(100 * 2 ** Math.min(attempt, 6), 5_000);
+  return Math.min(100 * 2 ** Math.min(attempt, 4), 1_000);
 }
 
 export class RedisHealthStore implements HealthStore {

@@ -10,11 +10,14 @@ export interface HealthStore {
   stop(): Promise<void>;
   /** True while the store is connected to its source (always true for memory). */
   connected(): boolean;
+  /** Monotonic time of the last complete load from the source; null before one, or with no source. */
+  readonly lastSyncAt: number | null;
 }
 
 /** No Redis: fed by the admin endpoint (POST /v1/reports) and built-in probes. */
 export class MemoryHealthStore implements HealthStore {
   readonly kind = "memory" as const;
+  readonly lastSyncAt = null;
   constructor(readonly table: HealthTable) {}
   async start(): Promise<void> {}
   async stop(): Promise<void> {}

@@ -2,10 +2,11 @@
  * Prometheus metrics (prom-client). Hot-path counts live in plain counters owned by the pools;
  * the metrics read them only when scraped, so answering a query costs no metric work.
  */
-import { Counter, Gauge, Registry } from "prom-client";
-import type { QueryStats } from "../dns/responder.js";
+import { Counter, Gauge, type MetricValueWithName, Registry } from "prom-client";
+import { LATENCY_BUCKETS, type QueryStats } from "../dns/responder.js";
 import type { RateLimiter } from "../dns/rrl.js";
 import type { HealthStore } from "../health/store.js";
+import type { MemberView } from "../pools/address-pool.js";
 import type { PoolEnv } from "../pools/runtime.js";
 import { typeName } from "../zone/types.js";
 import type { Catalog } from "./catalog.js";
@@ -113,5 +114,94 @@ export function createMetrics(
       this.inc({ result: "failed" }, catalog.failedReloads);
     },
   });
+  if (store.kind === "redis") {
+    new Gauge({
+      name: "lbdns_health_view_age_seconds",
+      help: "Seconds since the health view was last loaded in full from Redis (absent before the first load)",
+      registers: [registry],
+      collect() {
+        this.reset();
+        if (store.lastSyncAt !== null) this.set((store.table.clock() - store.lastSyncAt) / 1000);
+      },
+    });
+  }
+  /** Each pool member (not stream managers) as status shows it, for the per-member gauges. */
+  const eachMember = (visit: (pool: string, m: MemberView) => void) => {
+    for (const pool of catalog.pools?.byName.values() ?? []) {
+      for (const m of pool.describe()) if (m.role === "member") visit(pool.name, m);
+    }
+  };
+  new Gauge({
+    name: "lbdns_pool_members",
+    help: "Members per pool by state: available, or the reason they are not (stale, down, shed, drain...)",
+    labelNames: ["pool", "reason"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      eachMember((pool, m) => this.inc({ pool, reason: m.reason }));
+    },
+  });
+  new Gauge({
+    name: "lbdns_member_report_age_seconds",
+    help: "Age of each member's latest health report, counted from when this server received it",
+    labelNames: ["pool", "member"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      eachMember((pool, m) => {
+        if (m.ageMs !== null) this.set({ pool, member: m.id }, m.ageMs / 1000);
+      });
+    },
+  });
+  new Gauge({
+    name: "lbdns_member_utilization",
+    help: "Each member's load / capacity from its latest report",
+    labelNames: ["pool", "member"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      eachMember((pool, m) => {
+        if (m.load !== null) this.set({ pool, member: m.id }, m.utilization);
+      });
+    },
+  });
+  registry.registerMetric(latencyHistogram(queries));
   return registry;
+}
+
+/**
+ * The answer-time histogram. The query path counts into plain arrays (QueryStats.took), and this
+ * presents them through prom-client's metric interface at scrape time, so that the hot path does
+ * no label lookup or allocation; prom-client still does the exposition format.
+ */
+function latencyHistogram(queries: QueryStats) {
+  const name = "lbdns_query_duration_seconds";
+  const help = "Time from a query's arrival to its answer being handed to the socket, by transport";
+  const metric = {
+    name,
+    help,
+    type: "histogram" as const,
+    aggregator: "sum" as const,
+    collect: undefined,
+    reset() {},
+    get: async () => {
+      const values: MetricValueWithName<string>[] = [];
+      ["udp", "tcp"].forEach((transport, t) => {
+        const counts = queries.latency[t]!;
+        let cumulative = 0;
+        LATENCY_BUCKETS.forEach((le, b) => {
+          cumulative += counts[b]!;
+          values.push({ metricName: `${name}_bucket`, labels: { transport, le }, value: cumulative });
+        });
+        cumulative += counts[LATENCY_BUCKETS.length]!;
+        values.push({ metricName: `${name}_bucket`, labels: { transport, le: "+Inf" }, value: cumulative });
+        values.push({ metricName: `${name}_sum`, labels: { transport }, value: queries.latencySum[t]! });
+        values.push({ metricName: `${name}_count`, labels: { transport }, value: cumulative });
+      });
+      return { name, help, type: "histogram", aggregator: "sum", values };
+    },
+  };
+  // prom-client's typings declare `type` as a numeric enum and registerMetric as taking its own
+  // classes, but the registry only calls get() and prints `type` as given (see its registry.js).
+  return metric as unknown as Gauge;
 }

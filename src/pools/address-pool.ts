@@ -511,8 +511,9 @@ export class AddressPool {
         : [];
     let index = 0;
     let smIndex = 0;
+    const now = this.env.table.clock();
     const view = (t: Target, a: Assessment, role: MemberView["role"]): MemberView => ({
-      ...publicView(a),
+      ...publicView(a, t.id === undefined ? undefined : this.env.table.get(t.id), now),
       id: t.id ?? "(no id)",
       role,
       addresses: [...t.addresses[4], ...t.addresses[6]].map((b) => ipaddr.fromByteArray([...b]).toString()),

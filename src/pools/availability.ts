@@ -80,8 +80,15 @@ export function assess(
   return { ...base, reason: "available", available: true, freshUntil };
 }
 
-/** What operators see: ages in whole ms, and no internal clock values. */
-export function publicView(a: Assessment): Omit<Assessment, "freshUntil"> {
+/**
+ * What operators see: no internal clock values, and the report's age now in whole ms (an
+ * assessment is from the pool's last rebuild, so its own age is out of date by the time anyone looks).
+ */
+export function publicView(
+  a: Assessment,
+  entry: HealthEntry | undefined,
+  now: number,
+): Omit<Assessment, "freshUntil"> {
   const { freshUntil: _internal, ...rest } = a;
-  return { ...rest, ageMs: a.ageMs === null ? null : Math.round(a.ageMs) };
+  return { ...rest, ageMs: entry === undefined ? null : Math.round(now - entry.receivedAt) };
 }

@@ -215,8 +215,9 @@ export class MxPool {
   }
 
   describe(): MemberView[] {
+    const now = this.env.table.clock();
     const view = (m: MxMemberConfig, a: Assessment): MemberView => ({
-      ...publicView(a),
+      ...publicView(a, this.env.table.get(m.id), now),
       id: m.id,
       role: "member",
       addresses: m.address ?? [],

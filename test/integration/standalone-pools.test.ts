@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { dig } from "../helpers/dig.js";
-import { CLI, type Running, startServe, waitFor } from "../helpers/lbdns.js";
+import { CLI, type Running, runCli, startServe, waitFor } from "../helpers/lbdns.js";
 import { tempDir } from "../helpers/zones.js";
 
 const run = promisify(execFile);
@@ -276,6 +276,22 @@ describe("--metrics", () => {
     expect(text).toMatch(/lbdns_queries_total\{transport="tcp",rcode="NOERROR"\} 1/);
     expect(text).toMatch(/lbdns_queries_by_type_total\{qtype="AAAA"\} 1/);
     expect(text).toMatch(/lbdns_pool_answers_total\{pool="mail",source="mx",member=""\} 1/);
+    // The answer-time histogram: cumulative buckets ending in +Inf, equal to the count.
+    expect(text).toMatch(/lbdns_query_duration_seconds_bucket\{transport="udp",le="\+Inf"\} 3\n/);
+    expect(text).toMatch(/lbdns_query_duration_seconds_count\{transport="udp"\} 3\n/);
+    expect(text).toMatch(/lbdns_query_duration_seconds_count\{transport="tcp"\} 1\n/);
+    expect(text).toMatch(/# TYPE lbdns_query_duration_seconds histogram/);
+    // Members by state, and report ages counted now, not at the last rebuild.
+    expect(text).toMatch(/lbdns_pool_members\{pool="web",reason="no-report"\} 3/);
+    await runCli(["report", "--server", server.admin!, "--member", "web-1", "--load", "25"]);
+    await new Promise((r) => setTimeout(r, 300));
+    const later = await (await fetch(`${base}/metrics`)).text();
+    expect(later).toMatch(/lbdns_pool_members\{pool="web",reason="available"\} 1/);
+    expect(later).toMatch(/lbdns_member_utilization\{pool="web",member="web-1"\} 0\.25/);
+    const age = Number(
+      /lbdns_member_report_age_seconds\{pool="web",member="web-1"\} ([\d.]+)/.exec(later)?.[1],
+    );
+    expect(age).toBeGreaterThanOrEqual(0.25);
     expect((await fetch(`${base}/v1/reports`, { method: "POST", body: "{}" })).status).toBe(405); // no admin writes here
   });
 });
