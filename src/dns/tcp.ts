@@ -29,7 +29,7 @@ export interface TcpListener {
 }
 
 /** On shutdown, a connection quiet for this long has had every answer it was waiting for. */
-const DRAIN_QUIET_MS = 100;
+const DRAIN_QUIET_MS = 500;
 
 interface Connection {
   socket: Socket;

@@ -1,5 +1,6 @@
 /** Start-up with bad input, reload, shutdown, listen addresses and TCP limits of `lbdns serve`. */
 import { execFile } from "node:child_process";
+import { createSocket } from "node:dgram";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -158,6 +159,55 @@ describe("TCP", () => {
       closed = true;
     });
     await waitFor(() => closed, 5_000, "idle close");
+  });
+
+  it("closes a connection whose message trickles in past the read timeout, though it is never idle", async () => {
+    server = await startServe([
+      "--zones",
+      zonesDir().dir,
+      "--listen",
+      "127.0.0.1:0",
+      "--tcp-read-timeout",
+      "300",
+    ]);
+    const s = await openTcp(server.port);
+    let closed = false;
+    s.on("close", () => {
+      closed = true;
+    });
+    const query = frame(makeQuery("www.example.com"));
+    // One byte every 50 ms: active all the time (idle timeout 10 s), complete only after ~1.5 s.
+    for (let i = 0; i < query.length && !closed; i++) {
+      s.write(query.subarray(i, i + 1));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await waitFor(() => closed, 5_000, "read-timeout close");
+  });
+
+  it("drops messages larger than --max-query-size on both transports and keeps answering", async () => {
+    server = await startServe([
+      "--zones",
+      zonesDir().dir,
+      "--listen",
+      "127.0.0.1:0",
+      "--max-query-size",
+      "1024",
+    ]);
+    const s = await openTcp(server.port);
+    let closed = false;
+    s.on("close", () => {
+      closed = true;
+    });
+    const big = Buffer.concat([makeQuery("www.example.com"), Buffer.alloc(2000)]);
+    s.write(frame(big));
+    await waitFor(() => closed, 5_000, "oversized TCP message closes the connection");
+    const udp = createSocket("udp4");
+    let replies = 0;
+    udp.on("message", () => replies++);
+    await new Promise<void>((r) => udp.send(big, server!.port, "127.0.0.1", () => r()));
+    expect((await dig(server.port, ["www.example.com"])).status).toBe("NOERROR");
+    udp.close();
+    expect(replies).toBe(0);
   });
 
   it("caps connections per client address, without locking out other clients", async () => {
