@@ -2,6 +2,7 @@
 import { execFile } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import type { Socket } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
@@ -234,20 +235,32 @@ describe("TCP", () => {
     for (const s of sockets) s.destroy();
   });
 
-  it("caps open connections and keeps answering UDP", async () => {
+  it("holds 1,000 idle connections at the cap, refuses more, and keeps answering UDP", async () => {
     server = await startServe([
       "--zones",
       zonesDir().dir,
       "--listen",
       "127.0.0.1:0",
       "--tcp-max-connections",
-      "5",
+      "1000",
+      "--tcp-max-per-client",
+      "5000",
     ]);
-    const sockets = await Promise.all(Array.from({ length: 8 }, () => openTcp(server!.port)));
+    const sockets: Socket[] = [];
     let closedCount = 0;
-    for (const s of sockets) s.on("close", () => closedCount++);
-    await waitFor(() => closedCount === 3, 5_000, "3 connections over the cap closed");
-    expect((await dig(server.port, ["www.example.com"])).status).toBe("NOERROR");
+    // In batches, so the listen backlog is not what gets tested.
+    for (let i = 0; i < 1010; i += 101) {
+      const batch = await Promise.all(Array.from({ length: 101 }, () => openTcp(server!.port)));
+      for (const s of batch) s.on("close", () => closedCount++);
+      sockets.push(...batch);
+    }
+    await waitFor(() => closedCount === 10, 5_000, "the 10 connections over the cap closed");
+    for (let i = 0; i < 20; i++) expect((await dig(server.port, ["www.example.com"])).status).toBe("NOERROR");
+    // A held connection still gets answers.
+    const held = sockets.find((s) => !s.destroyed)!;
+    held.write(frame(makeQuery("mx1.example.com", { id: 7 })));
+    expect(parse((await readFrames(held, 1))[0]!).header.id).toBe(7);
+    expect(closedCount).toBe(10);
     for (const s of sockets) s.destroy();
   });
 });
