@@ -8,15 +8,14 @@
  *
  * Results are also written to bench/results/<date>.json so runs can be compared.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { measureAgentCost } from "./agent-cost.js";
+import { freePort, ROOT, startChild, startRedis } from "./procs.js";
 import { measurePropagation } from "./propagation.js";
 
-const ROOT = join(import.meta.dirname, "../..");
 const args = process.argv.slice(2);
 const smoke = args.includes("--smoke");
 const durationArg = args.indexOf("--duration");
@@ -43,33 +42,6 @@ function ensureDnsperf(): void {
   console.error("installing dnsperf (apt-get)...");
   execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit" });
   execFileSync("apt-get", ["install", "-y", "-qq", "dnsperf"], { stdio: "inherit" });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
-    });
-  });
-}
-
-/** Starts a child and waits for a JSON log line with the given msg. */
-function startChild(cmd: string[], readyMsg: string): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, cmd, { stdio: ["ignore", "pipe", "inherit"] });
-    let buf = "";
-    const timer = setTimeout(() => reject(new Error(`${cmd.join(" ")} did not start`)), 10_000);
-    child.stdout!.on("data", (d: Buffer) => {
-      buf += d.toString();
-      if (buf.includes(`"msg":"${readyMsg}"`)) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`${cmd.join(" ")} exited with ${code}`)));
-  });
 }
 
 function dnsperf(
@@ -161,17 +133,12 @@ async function main(): Promise<void> {
   const zonesDir = benchZones(work);
   const [rawPort, lbdnsPort, redisPort] = [await freePort(), await freePort(), await freePort()];
   const redisUrl = `redis://127.0.0.1:${redisPort}`;
-  const redis = spawn(
-    "redis-server",
-    ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    { stdio: "ignore" },
-  );
+  const redis = await startRedis(redisPort);
   const children: ChildProcess[] = [redis];
   const results: CaseResult[] = [];
   let propagation: number[] = [];
   const agentCost: Record<string, { reports: number; cpuMs: number }> = {};
   try {
-    await new Promise((r) => setTimeout(r, 300));
     children.push(
       await startChild([join(ROOT, "dist/bench/raw-responder.js"), String(rawPort)], "raw serving"),
     );

@@ -1,11 +1,20 @@
 /**
- * A steady UDP query load against a server, for fault tests: a fixed number of queries in flight,
+ * A steady UDP query load against a server, for the fault tests and the soak: a fixed number of queries in flight,
  * each given up after a timeout. It records every answer (time and address), failures and the
  * slowest answer, so a test can assert "nothing failed" and "the answers changed in this order".
  */
 import { createSocket } from "node:dgram";
 import { performance } from "node:perf_hooks";
-import { makeQuery, parse } from "./packets.js";
+import DNS from "dns2";
+
+const { Packet } = DNS;
+
+function makeQuery(name: string, id: number): Buffer {
+  const p = new Packet();
+  p.header.id = id;
+  p.questions.push(new Packet.Question(name, Packet.TYPE.A, Packet.CLASS.IN));
+  return p.toBuffer();
+}
 
 export interface Answer {
   at: number;
@@ -16,6 +25,8 @@ export class QueryLoad {
   sent = 0;
   failed = 0;
   maxLatencyMs = 0;
+  /** Every answer time in ms, for percentiles. */
+  readonly latencies: number[] = [];
   readonly answers: Answer[] = [];
   readonly failures: string[] = [];
   private running = true;
@@ -55,17 +66,18 @@ export class QueryLoad {
             resolve(b);
           },
         });
-        this.socket.send(makeQuery(this.name, { id }), this.port, "127.0.0.1");
+        this.socket.send(makeQuery(this.name, id), this.port, "127.0.0.1");
         this.sent++;
       });
       this.waiting.delete(id);
       const took = performance.now() - started;
       this.maxLatencyMs = Math.max(this.maxLatencyMs, took);
+      if (reply !== null) this.latencies.push(took);
       if (reply === null) {
         this.fail(`query ${id}: no answer within ${this.timeoutMs} ms`);
         continue;
       }
-      const p = parse(reply);
+      const p = Packet.parse(reply);
       const a = p.answers.find((r) => r.type === 1) as { address?: string } | undefined;
       if ((p.header.rcode as number) !== 0 || !a?.address)
         this.fail(`query ${id}: rcode ${p.header.rcode}, no A`);
@@ -84,6 +96,14 @@ export class QueryLoad {
   async stop(): Promise<void> {
     this.running = false;
     await this.done;
+  }
+
+  /** The p-th percentile (0..100) of answer times in ms. */
+  percentile(p: number): number {
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    return sorted.length === 0
+      ? Number.NaN
+      : sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
   }
 
   /** The last time (ms since epoch) each address was answered, and the first time. */
