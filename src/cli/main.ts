@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** `lbdns` command line (commander). */
+import { availableParallelism } from "node:os";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { STATUSES } from "../health/report.js";
 import { parseDuration } from "../pools/schema.js";
@@ -51,6 +52,11 @@ function positiveInt(name: string) {
       throw new InvalidArgumentError(`${name} must be a positive integer`);
     return Number(value);
   };
+}
+
+function workerCount(value: string): number {
+  if (value === "auto") return availableParallelism();
+  return positiveInt("--workers")(value);
 }
 
 export function buildProgram(): Command {
@@ -111,6 +117,12 @@ export function buildProgram(): Command {
       10_000,
     )
     .option(
+      "--workers <n>",
+      "worker processes sharing the sockets, each with its own health view; 'auto' = one per CPU",
+      workerCount,
+      1,
+    )
+    .option(
       "--tcp-read-timeout <ms>",
       "close a TCP connection whose query has begun but not arrived in full within this long",
       positiveInt("--tcp-read-timeout"),
@@ -150,6 +162,7 @@ export function buildProgram(): Command {
         logQueries: opts.logQueries,
         logLevel: opts.logLevel,
         tcpIdleTimeout: opts.tcpIdleTimeout,
+        workers: opts.workers,
         tcpReadTimeout: opts.tcpReadTimeout,
         maxQuerySize: opts.maxQuerySize,
         tcpMaxConnections: opts.tcpMaxConnections,

@@ -3,6 +3,7 @@
  * store), then open the DNS sockets and the admin endpoint. Reload on SIGHUP, stop cleanly on
  * SIGTERM/SIGINT.
  */
+import cluster from "node:cluster";
 import { existsSync, statSync } from "node:fs";
 import { isIP } from "node:net";
 import { formatListen, type ListenAddress, parseListen } from "../dns/listen.js";
@@ -20,6 +21,7 @@ import { createLogger } from "../ops/logger.js";
 import { createMetrics } from "../ops/metrics.js";
 import { startMetrics } from "../ops/metrics-server.js";
 import { watchZones } from "../ops/watch.js";
+import { isWorkerProcess, joinPrimary, startWorkers, type WorkerPool } from "../ops/workers.js";
 import { poolsFileFor } from "../pools/config.js";
 import type { PoolEnv } from "../pools/runtime.js";
 import { displayName } from "../zone/name.js";
@@ -39,6 +41,7 @@ export interface ServeOptions {
   logQueries: boolean;
   logLevel?: string;
   tcpIdleTimeout: number;
+  workers: number;
   tcpReadTimeout: number;
   maxQuerySize: number;
   tcpMaxConnections: number;
@@ -83,7 +86,14 @@ export async function serve(opts: ServeOptions): Promise<void> {
     }
   }
 
-  const log = createLogger(opts.logLevel);
+  if (!Number.isInteger(opts.workers) || opts.workers < 1)
+    throw new CliError("--workers must be a positive integer or 'auto'");
+  // One process (single), or a primary that forks workers which own the DNS sockets.
+  const role = opts.workers === 1 ? "single" : isWorkerProcess() ? "worker" : "primary";
+  const log =
+    role === "worker"
+      ? createLogger(opts.logLevel).child({ worker: cluster.worker?.id })
+      : createLogger(opts.logLevel);
   const table = new HealthTable(log);
   const store: HealthStore = redisConnection
     ? new RedisHealthStore(table, redisConnection, { ...DEFAULT_REDIS_STORE, prefix: opts.redisPrefix }, log)
@@ -123,7 +133,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   );
   const metrics = createMetrics(env, store, catalog, responder.stats, limiter);
   let adminServer: Awaited<ReturnType<typeof startAdmin>> | null = null;
-  let bound: Awaited<ReturnType<DnsServer["start"]>>;
+  let workers: WorkerPool | null = null;
   const fail = async (what: string, e: unknown): Promise<never> => {
     const err = e as NodeJS.ErrnoException;
     const hint =
@@ -137,62 +147,91 @@ export async function serve(opts: ServeOptions): Promise<void> {
     adminServer?.server.close();
     throw new CliError(`cannot listen for ${what}: ${err.message}${hint}`);
   };
-  if (admin) {
+  const ownReadiness = () => {
+    if (!catalog.zones || catalog.zones.zones.size === 0) return { ready: false, reason: "no zone loaded" };
+    if (store instanceof RedisHealthStore && store.lastSyncAt === null)
+      return { ready: false, reason: "health view not synced from Redis yet" };
+    return { ready: true, reason: `ready: ${catalog.zones.zones.size} zone(s), health store ${store.kind}` };
+  };
+  if (role === "primary") {
+    try {
+      workers = await startWorkers(opts.workers, table, log);
+    } catch (e) {
+      await store.stop();
+      probes.stop();
+      throw new CliError(`cannot start workers: ${(e as Error).message}`);
+    }
+  }
+  // Workers only answer DNS; the admin endpoint and metrics are the primary's (or the single process's).
+  if (admin && role !== "worker") {
     try {
       adminServer = await startAdmin(admin.host, admin.port, {
         store,
         pools: () => catalog.pools,
         zones: () => catalog.zones,
-        metrics,
+        metrics: workers?.metrics ?? metrics,
         token,
+        onReport: workers ? (text) => workers?.relayReport(text) : undefined,
       });
     } catch (e) {
       await fail("the admin endpoint", e);
     }
   }
   let metricsServer: Awaited<ReturnType<typeof startMetrics>> | null = null;
-  if (metricsAt) {
+  if (metricsAt && role !== "worker") {
     const readiness = {
       ready: () => {
-        if (!catalog.zones || catalog.zones.zones.size === 0)
-          return { ready: false, reason: "no zone loaded" };
-        if (store instanceof RedisHealthStore && store.lastSyncAt === null)
-          return { ready: false, reason: "health view not synced from Redis yet" };
-        return {
-          ready: true,
-          reason: `ready: ${catalog.zones.zones.size} zone(s), health store ${store.kind}`,
-        };
+        const own = ownReadiness();
+        return own.ready && workers ? workers.readiness() : own;
       },
     };
     try {
-      metricsServer = await startMetrics(metricsAt.host, metricsAt.port, metrics, readiness);
+      metricsServer = await startMetrics(
+        metricsAt.host,
+        metricsAt.port,
+        workers?.metrics ?? metrics,
+        readiness,
+      );
     } catch (e) {
       await fail("metrics", e);
     }
   }
-  try {
-    bound = await server.start(listens);
-  } catch (e) {
-    metricsServer?.server.close();
-    return fail("DNS", e);
+  let listening: string[];
+  if (workers) {
+    listening = workers.listen;
+  } else {
+    try {
+      listening = (await server.start(listens)).map((b) => b.text);
+    } catch (e) {
+      metricsServer?.server.close();
+      return fail("DNS", e);
+    }
   }
-  log.info(
-    {
-      listen: bound.map((b) => b.text),
-      admin:
-        adminServer && admin
-          ? `${admin.host.includes(":") ? `[${admin.host}]` : admin.host}:${adminServer.port}`
-          : null,
-      metrics:
-        metricsServer && metricsAt ? formatListen({ host: metricsAt.host, port: metricsServer.port }) : null,
-      rrl: limiter ? { rate: opts.rrlRate, slip: opts.rrlSlip } : "off",
-      store: store.kind,
-      redis: opts.redis ? redact(opts.redis) : undefined,
-      zones: catalog.zones?.zones.size ?? 0,
-      pools: catalog.pools?.byName.size ?? 0,
-    },
-    "lbdns serving",
-  );
+  if (role === "worker") {
+    joinPrimary(listening, table, ownReadiness, metrics);
+    log.info({ listen: listening }, "worker serving");
+  } else {
+    log.info(
+      {
+        listen: listening,
+        workers: opts.workers,
+        admin:
+          adminServer && admin
+            ? `${admin.host.includes(":") ? `[${admin.host}]` : admin.host}:${adminServer.port}`
+            : null,
+        metrics:
+          metricsServer && metricsAt
+            ? formatListen({ host: metricsAt.host, port: metricsServer.port })
+            : null,
+        rrl: limiter ? { rate: opts.rrlRate, slip: opts.rrlSlip } : "off",
+        store: store.kind,
+        redis: opts.redis ? redact(opts.redis) : undefined,
+        zones: catalog.zones?.zones.size ?? 0,
+        pools: catalog.pools?.byName.size ?? 0,
+      },
+      "lbdns serving",
+    );
+  }
 
   const reload = (why: string) => {
     try {
@@ -201,6 +240,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
     } catch (err) {
       log.error({ err }, "reload failed; keeping the current state");
     }
+    // Workers watch the files themselves; a SIGHUP to the primary is passed on.
+    if (why === "SIGHUP") workers?.reload();
   };
   process.on("SIGHUP", () => reload("SIGHUP"));
   const stopWatching = opts.watch
@@ -216,7 +257,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     probes.stop();
     adminServer?.server.close();
     metricsServer?.server.close();
-    Promise.all([server.stop(), store.stop()]).then(
+    Promise.all([workers ? workers.stop() : server.stop(), store.stop()]).then(
       () => {
         log.info("lbdns stopped");
         process.exit(0);

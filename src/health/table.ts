@@ -54,16 +54,17 @@ export class HealthTable {
   }
 
   /** Offers a report from `source` (a Redis key, "pubsub", "admin"...). Returns why it was refused, or null. */
-  offerText(text: string, source: string): string | null {
+  offerText(text: string, source: string, ageMs = 0): string | null {
     const parsed = parseReport(text);
     if (!parsed.ok) {
       this.reject(source, parsed.reason);
       return parsed.reason;
     }
-    return this.offer(parsed.report, source);
+    return this.offer(parsed.report, source, ageMs);
   }
 
-  offer(report: Report, source: string): string | null {
+  /** `ageMs`: how long ago the report first arrived elsewhere (a primary handing its view on). */
+  offer(report: Report, source: string, ageMs = 0): string | null {
     if (this.known && !this.known.has(report.member)) {
       const reason = `unknown member '${report.member}'`;
       this.reject(source, reason);
@@ -71,7 +72,7 @@ export class HealthTable {
     }
     const old = this.entries.get(report.member);
     if (old && sameReport(old.report, report)) return null;
-    this.entries.set(report.member, { report, receivedAt: this.clock() });
+    this.entries.set(report.member, { report, receivedAt: this.clock() - Math.max(0, ageMs) });
     for (const l of this.listeners) l(report.member);
     return null;
   }

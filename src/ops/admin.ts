@@ -23,8 +23,10 @@ export interface AdminDeps {
   store: HealthStore;
   pools: () => PoolSet | null;
   zones: () => ZoneSet | null;
-  metrics: Registry;
+  metrics: { metrics(): Promise<string>; contentType: string };
   token: string | null;
+  /** Called with each accepted report's text (the primary relays it to its workers). */
+  onReport?: ((text: string) => void) | undefined;
 }
 
 export function statusOf(pools: PoolSet | null, store: HealthStore) {
@@ -89,6 +91,7 @@ export function startAdmin(
       if (!parsed.ok) return send(res, 400, { error: parsed.reason });
       const refused = deps.store.table.offer(parsed.report, "admin");
       if (refused) return send(res, 422, { error: refused });
+      deps.onReport?.(body);
       return send(res, 202, { accepted: parsed.report.member });
     }
     if (req.method === "GET" && path === "/v1/status")

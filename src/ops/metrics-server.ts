@@ -7,7 +7,6 @@
  */
 
 import { createServer, type Server } from "node:http";
-import type { Registry } from "prom-client";
 import { listenHttp } from "./http.js";
 
 export interface Readiness {
@@ -17,7 +16,7 @@ export interface Readiness {
 export function startMetrics(
   host: string,
   port: number,
-  registry: Registry,
+  registry: { metrics(): Promise<string>; contentType: string },
   readiness: Readiness,
 ): Promise<{ server: Server; port: number }> {
   const server = createServer(async (req, res) => {

@@ -96,6 +96,7 @@ export function createMetrics(
   });
   new Gauge({
     name: "lbdns_health_store_connected",
+    aggregator: "min", // with --workers: every worker holds the same view
     help: "1 while the health store is connected to its source (Redis), else 0",
     labelNames: ["store"],
     registers: [registry],
@@ -117,6 +118,7 @@ export function createMetrics(
   if (store.kind === "redis") {
     new Gauge({
       name: "lbdns_health_view_age_seconds",
+      aggregator: "max", // with --workers: every worker holds the same view
       help: "Seconds since the health view was last loaded in full from Redis (absent before the first load)",
       registers: [registry],
       collect() {
@@ -133,6 +135,7 @@ export function createMetrics(
   };
   new Gauge({
     name: "lbdns_pool_members",
+    aggregator: "first", // with --workers: every worker holds the same view
     help: "Members per pool by state: available, or the reason they are not (stale, down, shed, drain...)",
     labelNames: ["pool", "reason"],
     registers: [registry],
@@ -143,6 +146,7 @@ export function createMetrics(
   });
   new Gauge({
     name: "lbdns_member_report_age_seconds",
+    aggregator: "first", // with --workers: every worker holds the same view
     help: "Age of each member's latest health report, counted from when this server received it",
     labelNames: ["pool", "member"],
     registers: [registry],
@@ -155,6 +159,7 @@ export function createMetrics(
   });
   new Gauge({
     name: "lbdns_member_utilization",
+    aggregator: "first", // with --workers: every worker holds the same view
     help: "Each member's load / capacity from its latest report",
     labelNames: ["pool", "member"],
     registers: [registry],

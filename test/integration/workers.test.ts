@@ -1,0 +1,101 @@
+/** `lbdns serve --workers 2`: shared sockets, one view per worker, relayed reports, summed metrics. */
+import { join } from "node:path";
+import { afterEach, expect, it } from "vitest";
+import { dig } from "../helpers/dig.js";
+import { type Running, runCli, startServe, waitFor } from "../helpers/lbdns.js";
+import { freePort, RedisServer } from "../helpers/redis.js";
+
+const ZONES = join(import.meta.dirname, "../../zones");
+let server: Running | undefined;
+let redis: RedisServer | undefined;
+
+afterEach(async () => {
+  await server?.stop("SIGKILL");
+  server = undefined;
+  await redis?.stop();
+  redis = undefined;
+});
+
+/** TCP connections are handed to the workers in turn, so consecutive TCP queries reach both. */
+const wwwOverTcp = async () =>
+  (await dig(server!.port, ["+tcp", "+norec", "www.example.com", "A"])).answer[0]?.data;
+const workerPids = () =>
+  new Set(
+    server!
+      .logs()
+      .filter((l) => l["msg"] === "worker serving")
+      .map((l) => Number(l["pid"])),
+  );
+
+it("answers from every worker, relays admin reports to all, sums metrics, replaces a dead worker", async () => {
+  const metricsPort = await freePort();
+  server = await startServe([
+    "--zones",
+    ZONES,
+    "--listen",
+    "127.0.0.1:0",
+    "--workers",
+    "2",
+    "--metrics",
+    `127.0.0.1:${metricsPort}`,
+    "--log-queries",
+  ]);
+  expect(server.logs().find((l) => l["msg"] === "lbdns serving")).toMatchObject({ workers: 2 });
+  expect(workerPids().size).toBe(2);
+  for (let i = 0; i < 4; i++) expect(await wwwOverTcp()).toBe("192.0.2.11"); // static: no reports yet
+  const answeredBy = new Set(
+    server
+      .logs()
+      .filter((l) => l["msg"] === "query")
+      .map((l) => l["pid"]),
+  );
+  expect(answeredBy.size).toBe(2);
+
+  // A report POSTed to the primary reaches both workers.
+  expect((await runCli(["report", "--server", server.admin!, "--member", "web-3", "--load", "1"])).code).toBe(
+    0,
+  );
+  await waitFor(async () => (await wwwOverTcp()) === "192.0.2.13", 5_000, "the report answered");
+  for (let i = 0; i < 6; i++) expect(await wwwOverTcp()).toBe("192.0.2.13");
+
+  const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const tcpQueries = server.logs().filter((l) => l["msg"] === "query" && l["transport"] === "tcp").length;
+  expect(metrics).toContain(`lbdns_query_duration_seconds_count{transport="tcp"} ${tcpQueries}`);
+  expect(metrics).toMatch(/lbdns_pool_members\{pool="web",reason="available"\} 1\n/); // one view, not summed
+  expect(await (await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).text()).toBe("ready: 2 workers\n");
+
+  // A worker that dies is replaced, and the new one starts with the primary's view.
+  const [victim] = workerPids();
+  process.kill(victim!, "SIGKILL");
+  await waitFor(() => workerPids().size === 3, 10_000, "a replacement worker");
+  for (let i = 0; i < 6; i++) expect(await wwwOverTcp()).toBe("192.0.2.13");
+
+  expect(await server.stop("SIGTERM")).toBe(0);
+  expect(server.logs().filter((l) => l["msg"] === "lbdns stopped").length).toBe(3); // two workers, the primary
+  server = undefined;
+});
+
+it("each worker follows Redis on its own", async () => {
+  redis = await RedisServer.start();
+  server = await startServe([
+    "--zones",
+    ZONES,
+    "--listen",
+    "127.0.0.1:0",
+    "--workers",
+    "2",
+    "--redis",
+    redis.url,
+  ]);
+  expect((await runCli(["report", "--redis", redis.url, "--member", "web-2", "--load", "1"])).code).toBe(0);
+  await waitFor(async () => (await wwwOverTcp()) === "192.0.2.12", 5_000, "the report answered");
+  for (let i = 0; i < 6; i++) expect(await wwwOverTcp()).toBe("192.0.2.12");
+});
+
+it("refuses a bad worker count with one line", async () => {
+  const r = await runCli(["serve", "--zones", ZONES, "--workers", "zero"]);
+  expect(r.code).not.toBe(0);
+  expect(r.stderr.split("\n")[0]).toMatch(
+    /--workers.*'zero' is invalid. --workers must be a positive integer/,
+  );
+});
