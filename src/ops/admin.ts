@@ -9,7 +9,6 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { Registry } from "prom-client";
 import { parseReport } from "../health/report.js";
 import type { HealthStore } from "../health/store.js";
 import type { PoolSet } from "../pools/pool-set.js";
