@@ -25,10 +25,11 @@ import { type Client, mix32, RegionMap, subnetKey } from "./client.js";
 import {
   type Candidate,
   cumulativeWeights,
-  headroomWeight,
+  nextDraw,
   type Policy,
   pickWeighted,
   ranking,
+  stickyWeight,
 } from "./policy.js";
 import {
   type AnswerSource,
@@ -59,7 +60,7 @@ interface Tier {
   answers: PoolAnswer[];
   cumulative: Float64Array | null;
   order: number[];
-  /** Headroom weights (x factor) for sticky rendezvous picks. */
+  /** Capacity weights (x factor) for sticky rendezvous picks. */
   weights: Float64Array;
   /** Region this tier answers from (null: all members). */
   region: string | null;
@@ -114,6 +115,8 @@ export class AddressPool {
   private v4!: Family;
   private v6!: Family;
   private rr = 0;
+  /** Where the pool's low-discrepancy draws are; random at start so instances do not move in step. */
+  private draw = Math.random();
   private readonly expiry = new ExpiryTimer();
   private readonly refresh = new ExpiryTimer();
   private readonly regions: RegionMap;
@@ -191,7 +194,10 @@ export class AddressPool {
 
   private pick(t: Tier, client: Client | null): number {
     if (this.config.sticky && client !== null) return rendezvous(t, this.members, client);
-    if (t.cumulative) return pickWeighted(t.cumulative, Math.random());
+    if (t.cumulative) {
+      this.draw = nextDraw(this.draw);
+      return pickWeighted(t.cumulative, this.draw);
+    }
     if (this.policy === "round-robin") {
       this.rr = (this.rr + 1) % t.eligible.length;
       return this.rr;
@@ -338,7 +344,7 @@ export class AddressPool {
         ),
         cumulative: cumulativeWeights(this.policy, candidates),
         order: ranking(this.policy, candidates),
-        weights: Float64Array.from(candidates, (c) => Math.max(headroomWeight(c), 1e-6)),
+        weights: Float64Array.from(candidates, stickyWeight),
         region,
       };
     };

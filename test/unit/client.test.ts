@@ -153,6 +153,16 @@ describe("stickiness", () => {
     expect(kept / 10_000).toBeGreaterThanOrEqual(0.95);
   });
 
+  it("keeps every client on its server when loads change (below the shed threshold)", () => {
+    const f = poolFixture(yaml(base));
+    const pool = f.set.byName.get("web")!;
+    for (const i of base) f.report(`m${i}`, 10);
+    const calm = subnets.map((ip) => answerData(pool.answer(T.A, client(ip)))[0]!);
+    for (const i of base) f.report(`m${i}`, 5 + ((i * 37) % 80)); // loads from 5% to 84%
+    const busy = subnets.map((ip) => answerData(pool.answer(T.A, client(ip)))[0]!);
+    expect(busy).toEqual(calm);
+  });
+
   it("gives the same answer to the same subnet every time", () => {
     const again = assign(base);
     expect(again).toEqual(before);

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { cumulativeWeights, pickWeighted, ranking } from "../../src/pools/policy.js";
+import { cumulativeWeights, nextDraw, pickWeighted, ranking, stickyWeight } from "../../src/pools/policy.js";
 
 describe("policies", () => {
   it("headroom weights are capacity x (1 - utilization), drawn in proportion", () => {
@@ -17,6 +17,43 @@ describe("policies", () => {
     expect(Math.abs(counts[0]! - 2000)).toBeLessThan(220);
     expect(Math.abs(counts[1]! - 4000)).toBeLessThan(250);
     expect(Math.abs(counts[2]! - 4000)).toBeLessThan(250);
+  });
+
+  it("low-discrepancy draws match the weights within a few answers over any run, from any start", () => {
+    const cum = cumulativeWeights("headroom", [
+      { capacity: 100, utilization: 0.8, weight: 1 }, // headroom 20
+      { capacity: 100, utilization: 0.2, weight: 1 }, // headroom 80
+      { capacity: 200, utilization: 0.5, weight: 1 }, // headroom 100
+    ])!;
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        fc.integer({ min: 1, max: 2000 }),
+        (start, n) => {
+          const counts = [0, 0, 0];
+          let r = start;
+          for (let i = 0; i < n; i++) {
+            r = nextDraw(r);
+            expect(r).toBeGreaterThanOrEqual(0);
+            expect(r).toBeLessThan(1);
+            counts[pickWeighted(cum, r)]!++;
+          }
+          // Independent random draws stray by ~sqrt(n) (about 20 at n = 2000); these stay within 3.
+          expect(counts.map((c, i) => Math.abs(c - [0.1, 0.4, 0.5][i]! * n) <= 3)).toEqual([
+            true,
+            true,
+            true,
+          ]);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("sticky weights follow capacity and slow start, never load", () => {
+    const base = { capacity: 400, weight: 1 };
+    expect(stickyWeight({ ...base, utilization: 0.1 })).toBe(stickyWeight({ ...base, utilization: 0.85 }));
+    expect(stickyWeight({ ...base, utilization: 0, factor: 0.25 })).toBe(100);
   });
 
   it("weighted uses static weights; all-zero weights spread evenly", () => {
