@@ -1,5 +1,5 @@
 /** Real processes for the bench and the soak: free ports, redis-server, and lbdns itself. */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { Redis } from "ioredis";
@@ -17,16 +17,51 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts a node child and waits (10 s at most) for a JSON log line with the given msg. */
-export function startChild(cmd: string[], readyMsg: string): Promise<ChildProcess> {
+let tasksetFound: boolean | undefined;
+
+/** Whether `taskset` (util-linux) is here to pin processes to CPUs. */
+export function canPin(): boolean {
+  if (tasksetFound === undefined) {
+    try {
+      execFileSync("taskset", ["-c", "0", "true"], { stdio: "ignore" });
+      tasksetFound = true;
+    } catch {
+      tasksetFound = false;
+    }
+  }
+  return tasksetFound;
+}
+
+/** `cmd args`, run on the CPUs in `cpus` ("0", "1", "0,1") when given and taskset is here. */
+export function pinned(cpus: string | undefined, cmd: string, args: string[]): [string, string[]] {
+  return cpus !== undefined && canPin() ? ["taskset", ["-c", cpus, cmd, ...args]] : [cmd, args];
+}
+
+/**
+ * Starts a node child (on the CPUs in `cpus`, if given) and waits (`timeoutMs`, 10 s by default)
+ * for a JSON log line with the given msg.
+ */
+export function startChild(
+  cmd: string[],
+  readyMsg: string,
+  timeoutMs = 10_000,
+  cpus?: string,
+): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, cmd, { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(...pinned(cpus, process.execPath, cmd), { stdio: ["ignore", "pipe", "inherit"] });
     let buf = "";
-    const timer = setTimeout(() => reject(new Error(`${cmd.join(" ")} did not start`)), 10_000);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${cmd.join(" ")} did not start`));
+    }, timeoutMs);
+    let ready = false;
     child.stdout!.on("data", (d: Buffer) => {
-      if (buf.length > 100_000) return; // started long ago; later logs are not ours to keep
-      buf += d.toString();
-      if (buf.includes(`"msg":"${readyMsg}"`)) {
+      if (ready) return; // later logs are not ours to keep
+      // Only the unfinished last line is kept, however much is logged before the ready line.
+      const lines = (buf + d.toString()).split("\n");
+      buf = lines.pop()!;
+      if (lines.some((l) => l.includes(`"msg":"${readyMsg}"`))) {
+        ready = true;
         clearTimeout(timer);
         resolve(child);
       }
@@ -36,15 +71,24 @@ export function startChild(cmd: string[], readyMsg: string): Promise<ChildProces
 }
 
 /** `lbdns serve` with the given arguments, ready to answer. */
-export function startLbdns(args: string[]): Promise<ChildProcess> {
-  return startChild([CLI, "serve", "--admin", "off", ...args], "lbdns serving");
+export function startLbdns(args: string[], timeoutMs?: number, cpus?: string): Promise<ChildProcess> {
+  return startChild([CLI, "serve", "--admin", "off", ...args], "lbdns serving", timeoutMs, cpus);
 }
 
-/** A redis-server on `port` (loopback, no persistence), once it answers PING. */
-export async function startRedis(port: number, extra: string[] = []): Promise<ChildProcess> {
+/** A redis-server on `port` (loopback, no persistence; on the CPUs in `cpus`), once it answers PING. */
+export async function startRedis(port: number, extra: string[] = [], cpus?: string): Promise<ChildProcess> {
   const proc = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...extra],
+    ...pinned(cpus, "redis-server", [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      ...extra,
+    ]),
     { stdio: "ignore" },
   );
   for (let i = 0; i < 200; i++) {

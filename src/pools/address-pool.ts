@@ -52,6 +52,8 @@ interface Target {
   weight: number;
   state: "active" | "drain" | "disabled";
   hasProbe: boolean;
+  /** Its ready answers by family and TTL: encoded once, reused by every rebuild. */
+  answers?: { 4: Map<number, PoolAnswer>; 6: Map<number, PoolAnswer> };
 }
 
 /** A set to choose from: eligible members (indexes into members), with weights and ready answers. */
@@ -115,6 +117,10 @@ export class AddressPool {
   private v4!: Family;
   private v6!: Family;
   private rr = 0;
+  private readonly fixedFallback: {
+    4?: { answer: PoolAnswer; source: AnswerSource };
+    6?: { answer: PoolAnswer; source: AnswerSource };
+  } = {};
   /** Where the pool's low-discrepancy draws are; random at start so instances do not move in step. */
   private draw = Math.random();
   private readonly expiry = new ExpiryTimer();
@@ -334,17 +340,11 @@ export class AddressPool {
       return {
         eligible: members,
         answers: members.map((i) =>
-          this.addressAnswer(
-            this.members[i]!.addresses[fam],
-            qtype,
-            "member",
-            this.members[i]!.id,
-            this.ttlFor(this.assessments[i]!, now),
-          ),
+          this.memberAnswer(this.members[i]!, fam, this.ttlFor(this.assessments[i]!, now)),
         ),
         cumulative: cumulativeWeights(this.policy, candidates),
         order: ranking(this.policy, candidates),
-        weights: Float64Array.from(candidates, stickyWeight),
+        weights: this.config.sticky ? stickyWeights(candidates) : NO_WEIGHTS,
         region,
       };
     };
@@ -355,7 +355,12 @@ export class AddressPool {
       this.fallbackAddresses[fam].length > 0;
     const { answer, source } = this.fallbackFor(fam, qtype);
     return {
-      ...all,
+      eligible: all.eligible,
+      answers: all.answers,
+      cumulative: all.cumulative,
+      order: all.order,
+      weights: all.weights,
+      region: all.region,
       configured,
       byRegion: this.regionTiers(eligible, tier),
       fallback: answer,
@@ -411,6 +416,16 @@ export class AddressPool {
       const addrs = sms.slice(0, this.config.answers).flatMap((s) => s.addresses[fam]);
       return { answer: this.addressAnswer(addrs, qtype, "stream-manager"), source: "stream-manager" };
     }
+    let fixed = this.fixedFallback[fam];
+    if (fixed === undefined) {
+      fixed = this.fixedFallbackFor(fam, qtype);
+      this.fixedFallback[fam] = fixed;
+    }
+    return fixed;
+  }
+
+  /** The fallback when no stream manager can answer: it depends only on config and zones, so it is made once. */
+  private fixedFallbackFor(fam: 4 | 6, qtype: number): { answer: PoolAnswer; source: AnswerSource } {
     if (this.fallbackAddresses[fam].length > 0) {
       return {
         answer: this.addressAnswer(this.fallbackAddresses[fam], qtype, "fallback"),
@@ -438,6 +453,17 @@ export class AddressPool {
       },
       source: "servfail",
     };
+  }
+
+  /** A member's answer for one family and TTL, from its cache (a rebuild must not re-encode it). */
+  private memberAnswer(m: Target, fam: 4 | 6, ttl: number): PoolAnswer {
+    m.answers ??= { 4: new Map(), 6: new Map() };
+    let a = m.answers[fam].get(ttl);
+    if (a === undefined) {
+      a = this.addressAnswer(m.addresses[fam], fam === 4 ? T.A : T.AAAA, "member", m.id, ttl);
+      m.answers[fam].set(ttl, a);
+    }
+    return a;
   }
 
   private addressAnswer(
@@ -571,6 +597,14 @@ function rendezvous(t: Tier, members: readonly Target[], client: Client): number
     }
   }
   return best;
+}
+
+const NO_WEIGHTS = new Float64Array(0);
+
+function stickyWeights(candidates: readonly Candidate[]): Float64Array {
+  const out = new Float64Array(candidates.length);
+  for (let i = 0; i < candidates.length; i++) out[i] = stickyWeight(candidates[i]!);
+  return out;
 }
 
 function bump(a: PoolAnswer): PoolAnswer {

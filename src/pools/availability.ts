@@ -56,28 +56,32 @@ export function assess(
   const fresh = entry !== undefined && ageMs! < staleAfterMs;
   const capacity = (fresh ? entry.report.capacity : undefined) ?? m.capacity;
   const load = fresh ? entry.report.load : null;
-  const base = { load, capacity, utilization: load === null ? 0 : load / capacity, ageMs, shed: false };
-  const no = (reason: Reason): Assessment => ({
-    ...base,
+  const utilization = load === null ? 0 : load / capacity;
+  // Whole literals, not spreads of a shared base: this runs for every member of a pool on every
+  // report, and V8's spread path made it the hottest line under a report flood.
+  const make = (reason: Reason, available: boolean, freshUntil: number, shed: boolean): Assessment => ({
     reason,
-    available: false,
-    freshUntil: Infinity,
-    shed: wasShed,
+    available,
+    load,
+    capacity,
+    utilization,
+    ageMs,
+    freshUntil,
+    shed,
   });
-  if (m.state === "disabled") return no("disabled");
-  if (m.state === "drain") return no("drained");
-  if (m.hasProbe && probe?.up !== true) return no("probe-down");
+  if (m.state === "disabled") return make("disabled", false, Infinity, wasShed);
+  if (m.state === "drain") return make("drained", false, Infinity, wasShed);
+  if (m.hasProbe && probe?.up !== true) return make("probe-down", false, Infinity, wasShed);
   if (!fresh) {
-    if (m.hasProbe) return { ...base, reason: "probe-only", available: true, freshUntil: Infinity };
-    return no(entry ? "stale" : "no-report");
+    if (m.hasProbe) return make("probe-only", true, Infinity, false);
+    return make(entry ? "stale" : "no-report", false, Infinity, wasShed);
   }
   const freshUntil = entry.receivedAt + staleAfterMs;
   const status = entry.report.status;
-  if (status !== "up") return { ...no(status), freshUntil };
+  if (status !== "up") return make(status, false, freshUntil, wasShed);
   const threshold = wasShed ? maxUtilization - SHED_HYSTERESIS : maxUtilization;
-  if (base.utilization >= threshold)
-    return { ...base, reason: "shed", available: false, freshUntil, shed: true };
-  return { ...base, reason: "available", available: true, freshUntil };
+  if (utilization >= threshold) return make("shed", false, freshUntil, true);
+  return make("available", true, freshUntil, false);
 }
 
 /**

@@ -83,18 +83,31 @@ export function assessMember(
 /** Fires once when the earliest fresh report among the assessments goes stale, so stale members leave on time. */
 export class ExpiryTimer {
   private timer: NodeJS.Timeout | null = null;
+  private armedFor = Infinity;
 
   schedule(assessments: Iterable<Assessment>, now: number, fire: () => void): void {
-    this.clear();
     let next = Infinity;
     for (const a of assessments) if (a.freshUntil > now && a.freshUntil < next) next = a.freshUntil;
+    // Most reports leave the earliest expiry where it was (another member's): keep that timer
+    // rather than re-arming one per report.
+    if (next === this.armedFor && this.timer !== null) return;
+    this.clear();
     if (next === Infinity) return;
-    this.timer = setTimeout(fire, Math.max(1, Math.ceil(next - now) + 1));
+    this.armedFor = next;
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.armedFor = Infinity;
+        fire();
+      },
+      Math.max(1, Math.ceil(next - now) + 1),
+    );
     this.timer.unref();
   }
 
   clear(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.armedFor = Infinity;
   }
 }

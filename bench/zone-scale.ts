@@ -1,0 +1,75 @@
+/**
+ * Zone scale: the resident memory of `lbdns serve` holding a 100,000-record zone set, and how
+ * long a 1,000,000-record zone set takes to load. Both are real `lbdns serve` processes reading
+ * generated master files; load time is start-to-serving minus the same for a one-record zone, so
+ * Node's own start-up is not counted.
+ */
+import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { freePort, kill, startLbdns } from "./procs.js";
+
+export interface ZoneScale {
+  records: number;
+  zones: number;
+  rssMb: number;
+  loadMs: number;
+}
+
+/** Writes `records` records spread over `zones` zones, a realistic mix of types. */
+async function writeZoneSet(dir: string, records: number, zones: number): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const perZone = Math.ceil(records / zones);
+  for (let z = 0; z < zones; z++) {
+    const origin = `zone${z}.example.`;
+    const out = createWriteStream(join(dir, `${origin}zone`));
+    const write = (s: string) =>
+      out.write(s) ? Promise.resolve() : new Promise<void>((r) => out.once("drain", () => r()));
+    await write(
+      `$ORIGIN ${origin}\n$TTL 300\n@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n@ IN NS ns1\nns1 IN A 192.0.2.53\n`,
+    );
+    let chunk = "";
+    for (let i = 3; i < perZone; i++) {
+      const kind = i % 10;
+      const b = (i >> 8) & 255;
+      const c = i & 255;
+      if (kind < 6) chunk += `h${i} IN A 10.${z & 255}.${b}.${c}\n`;
+      else if (kind < 8) chunk += `h${i} IN AAAA 2001:db8:${z.toString(16)}::${i.toString(16)}\n`;
+      else if (kind === 8) chunk += `alias${i} IN CNAME h${i - 1}\n`;
+      else chunk += `h${i} IN TXT "record ${i} of ${origin}"\n`;
+      if (chunk.length > 64 * 1024) {
+        await write(chunk);
+        chunk = "";
+      }
+    }
+    await write(chunk);
+    await new Promise<void>((r) => out.end(() => r()));
+  }
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024;
+}
+
+/** Start-to-serving time and RSS of `lbdns serve` over `dir`. */
+async function serveOnce(dir: string): Promise<{ ms: number; rss: number }> {
+  const start = performance.now();
+  const proc = await startLbdns(["--zones", dir, "--listen", `127.0.0.1:${await freePort()}`], 300_000);
+  const ms = performance.now() - start;
+  // Let the heap settle after the load's garbage before reading RSS.
+  await new Promise((r) => setTimeout(r, 2_000));
+  const rss = rssMb(proc.pid!);
+  await kill(proc);
+  return { ms, rss };
+}
+
+export async function measureZoneScale(work: string, records: number, zones: number): Promise<ZoneScale> {
+  const base = join(work, "scale-base");
+  await writeZoneSet(base, 4, 1);
+  const dir = join(work, `scale-${records}`);
+  await writeZoneSet(dir, records, zones);
+  const empty = await serveOnce(base);
+  const full = await serveOnce(dir);
+  return { records, zones, rssMb: full.rss, loadMs: Math.max(0, full.ms - empty.ms) };
+}
