@@ -253,7 +253,9 @@ async function main(): Promise<void> {
       SERVER_CPU,
     );
     children.push(lbdns);
-    BENCH_MEMBERS.forEach(([id], i) => report(id, 10 * i));
+    BENCH_MEMBERS.forEach(([id], i) => {
+      report(id, 10 * i);
+    });
     report("mx-a", 20);
     report("mx-b", 40);
     const cases: [string, string, number, string, PerfOptions?][] = [
@@ -276,7 +278,9 @@ async function main(): Promise<void> {
     const runs = cases.map((): Perf[] => []);
     for (let r = 0; r < rounds; r++) {
       console.error(`round ${r + 1} of ${rounds}...`);
-      cases.forEach(([, , port, queries, o], i) => runs[i]!.push(dnsperf(port, queries, { ...o, seconds })));
+      cases.forEach(([, , port, queries, o], i) => {
+        runs[i]!.push(dnsperf(port, queries, { ...o, seconds }));
+      });
     }
     cases.forEach(([name, server, , , o], i) => {
       const sorted = [...runs[i]!].sort((a, b) => a.qps - b.qps);
