@@ -23,7 +23,17 @@ function query(name: string, id: number): Buffer {
   return q;
 }
 
-/** Returns [median, p99] in ms over `changes` flips between two members. */
+/** The pools.yaml lines of the two-member pool at www.example.com. that the flips drive. */
+export const FLIP_POOL_YAML = [
+  "  flip:",
+  "    names: [www.example.com.]",
+  "    stale-after: 10m",
+  "    members:",
+  "      - {id: flip-1, address: 192.0.2.101}",
+  "      - {id: flip-2, address: 192.0.2.102}",
+];
+
+/** Returns [median, p99] in ms over `changes` flips between two members (pool FLIP_POOL_YAML). */
 export async function measurePropagation(
   redisPort: number,
   dnsPort: number,

@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { measureAgentCost } from "./agent-cost.js";
 import { BENCH_ZONE, ensurePeers, startNsd, startPdns } from "./peers.js";
 import { CLI, canPin, freePort, kill, pinned, ROOT, startChild, startLbdns, startRedis } from "./procs.js";
-import { measurePropagation } from "./propagation.js";
+import { FLIP_POOL_YAML, measurePropagation } from "./propagation.js";
 import { seedReports, startFlood, viewScaleZones } from "./view-scale.js";
 import { measureZoneScale } from "./zone-scale.js";
 
@@ -146,12 +146,7 @@ function benchZones(work: string): string {
       ...BENCH_MEMBERS.map(
         ([id, address, capacity]) => `      - {id: ${id}, address: ${address}, capacity: ${capacity}}`,
       ),
-      "  flip:",
-      "    names: [www.example.com.]",
-      "    stale-after: 10m",
-      "    members:",
-      "      - {id: flip-1, address: 192.0.2.101}",
-      "      - {id: flip-2, address: 192.0.2.102}",
+      ...FLIP_POOL_YAML,
       "  mail:",
       "    type: mx",
       "    names: [example.com.]",

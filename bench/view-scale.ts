@@ -10,13 +10,14 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 import { healthChannel, healthKey } from "../src/health/redis-store.js";
 import { pinned, ROOT } from "./procs.js";
+import { FLIP_POOL_YAML } from "./propagation.js";
 
 export interface ViewScaleSetup {
   zonesDir: string;
   queryFile: string;
 }
 
-/** A zone dir whose pools.yaml holds `pools` pools of `perPool` members, plus the flip pool. */
+/** A zone dir whose pools.yaml holds `pools` pools of `perPool` members, plus the flip pool (propagation.ts). */
 export function viewScaleZones(work: string, pools: number, perPool: number): ViewScaleSetup {
   const dir = join(work, "view-zones");
   mkdirSync(dir, { recursive: true });
@@ -28,15 +29,7 @@ export function viewScaleZones(work: string, pools: number, perPool: number): Vi
       lines.push(`      - {id: p${p}-m${m}, address: 10.${p >> 8}.${p & 255}.${m + 1}, capacity: 100}`);
     }
   }
-  lines.push(
-    "  flip:",
-    "    names: [www.example.com.]",
-    "    stale-after: 10m",
-    "    members:",
-    "      - {id: flip-1, address: 192.0.2.101}",
-    "      - {id: flip-2, address: 192.0.2.102}",
-    "",
-  );
+  lines.push(...FLIP_POOL_YAML, "");
   writeFileSync(join(dir, "pools.yaml"), lines.join("\n"));
   const queryFile = join(work, "view-queries.txt");
   writeFileSync(queryFile, `${Array.from({ length: pools }, (_, p) => `p${p}.example.com A`).join("\n")}\n`);

@@ -1,18 +1,10 @@
 /** A real redis-server on a free loopback port, started and stopped by the test. */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { Redis, type RedisOptions } from "ioredis";
+import { freePort } from "../../bench/procs.js";
 import { waitFor } from "./lbdns.js";
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
-    });
-  });
-}
+export { freePort };
 
 export class RedisServer {
   private proc: ChildProcess | null = null;
