@@ -5,7 +5,7 @@
  * work directory, so nothing under /etc is touched and no daemon outlives the bench.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { accessSync, constants, copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pinned, ROOT } from "./procs.js";
 
@@ -14,31 +14,32 @@ export interface Peer {
   proc: ChildProcess;
 }
 
+/** Binary -> the Debian packages that provide it: the load generator and the peers. */
 const PACKAGES: Record<string, string[]> = {
+  dnsperf: ["dnsperf"],
   nsd: ["nsd"],
   pdns_server: ["pdns-server", "pdns-backend-bind"],
 };
 
 function installed(bin: string): boolean {
-  for (const dir of ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]) {
+  return ["/usr/sbin", "/usr/bin", "/sbin", "/bin"].some((dir) => {
     try {
-      execFileSync("test", ["-x", join(dir, bin)]);
+      accessSync(join(dir, bin), constants.X_OK);
       return true;
     } catch {
-      // not here
+      return false;
     }
-  }
-  return false;
+  });
 }
 
-/** Installs the peers' Debian packages when missing (as root); names what is missing otherwise. */
-export function ensurePeers(): void {
+/** Installs dnsperf and the peers from Debian when missing (as root); names what is missing otherwise. */
+export function ensureBenchTools(): void {
   const need = Object.entries(PACKAGES)
     .filter(([bin]) => !installed(bin))
     .flatMap(([, pkgs]) => pkgs);
   if (need.length === 0) return;
   if (process.getuid?.() !== 0) {
-    throw new Error(`the peers are not installed: apt-get install -y ${need.join(" ")}`);
+    throw new Error(`the bench needs: apt-get install -y ${need.join(" ")}`);
   }
   console.error(`installing ${need.join(" ")} (apt-get)...`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };

@@ -64,12 +64,17 @@ async function serveOnce(dir: string): Promise<{ ms: number; rss: number }> {
   return { ms, rss };
 }
 
-export async function measureZoneScale(work: string, records: number, zones: number): Promise<ZoneScale> {
+/** One result per record count; the one-record baseline start-up is measured once for all. */
+export async function measureZoneScale(work: string, counts: number[], zones: number): Promise<ZoneScale[]> {
   const base = join(work, "scale-base");
   await writeZoneSet(base, 4, 1);
-  const dir = join(work, `scale-${records}`);
-  await writeZoneSet(dir, records, zones);
   const empty = await serveOnce(base);
-  const full = await serveOnce(dir);
-  return { records, zones, rssMb: full.rss, loadMs: Math.max(0, full.ms - empty.ms) };
+  const out: ZoneScale[] = [];
+  for (const records of counts) {
+    const dir = join(work, `scale-${records}`);
+    await writeZoneSet(dir, records, zones);
+    const full = await serveOnce(dir);
+    out.push({ records, zones, rssMb: full.rss, loadMs: Math.max(0, full.ms - empty.ms) });
+  }
+  return out;
 }
