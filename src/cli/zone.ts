@@ -202,7 +202,7 @@ export function zoneShow(ctx: ZoneContext, zone: string): void {
   const z = oneLine(() => loadZoneFile(file));
   const records: { name: string; ttl: number; type: string; data: string }[] = [];
   for (const node of z.nodes.values()) {
-    for (const set of node.rrsets.values()) {
+    for (const set of node.rrsets) {
       for (const rdata of set.rdatas) {
         records.push({
           name: presentName(readWireName(node.wire, 0)),

@@ -141,8 +141,7 @@ function checkSemantics(
         continue;
       }
       const node = zones.index.get(key);
-      if (node?.rrsets.has(T.CNAME))
-        problems.push(`${where}, name '${name}': the name has a CNAME in ${zone.file}`);
+      if (node?.has(T.CNAME)) problems.push(`${where}, name '${name}': the name has a CNAME in ${zone.file}`);
       if (closestCut(zones, key)) problems.push(`${where}, name '${name}': the name is below a delegation`);
       const other = names.get(key);
       if (other) problems.push(`${where}, name '${name}': already bound to pool '${other}'`);
@@ -211,7 +210,7 @@ function checkMx(name: string, pool: MxPoolConfig, zones: ZoneSet, problems: str
       continue;
     }
     // RFC 2181 §10.3: an MX target must not be an alias.
-    if (zones.index.get(key)?.rrsets.has(T.CNAME))
+    if (zones.index.get(key)?.has(T.CNAME))
       problems.push(`pool '${name}', host '${host}': is a CNAME (RFC 2181 §10.3)`);
   }
 }

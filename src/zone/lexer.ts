@@ -34,7 +34,14 @@ export class LexError extends Error {
 }
 
 export function lex(source: string): Entry[] {
-  const entries: Entry[] = [];
+  return [...lexEntries(source)];
+}
+
+/**
+ * The entries one at a time, so a large zone is never held as one token list. Token text is a
+ * slice of the source: escapes are kept as written, so no character needs copying.
+ */
+export function* lexEntries(source: string): Generator<Entry> {
   let tokens: Token[] = [];
   let line = 1;
   let entryLine = 1;
@@ -43,11 +50,6 @@ export function lex(source: string): Entry[] {
   let atLineStart = true;
   let i = 0;
   const n = source.length;
-
-  const finishEntry = () => {
-    if (tokens.length > 0) entries.push({ tokens, blankOwner, line: entryLine, endLine: line });
-    tokens = [];
-  };
 
   while (i < n) {
     const c = source[i]!;
@@ -59,7 +61,8 @@ export function lex(source: string): Entry[] {
     if (c === "\n") {
       // The entry ends on this line: finish it before counting the newline.
       if (depth === 0) {
-        finishEntry();
+        if (tokens.length > 0) yield { tokens, blankOwner, line: entryLine, endLine: line };
+        tokens = [];
         atLineStart = true;
       }
       line++;
@@ -88,28 +91,24 @@ export function lex(source: string): Entry[] {
     if (c === '"') {
       const startLine = line;
       const start = i;
-      let text = "";
       i++;
       for (;;) {
         if (i >= n) throw new LexError("unterminated quoted string", startLine);
         const q = source[i]!;
         if (q === '"') break;
         if (q === "\\" && i + 1 < n) {
-          text += q + source[i + 1];
           if (source[i + 1] === "\n") line++;
           i += 2;
           continue;
         }
         if (q === "\n") line++;
-        text += q;
         i++;
       }
       i++;
-      tokens.push({ text, quoted: true, start, end: i });
+      tokens.push({ text: source.slice(start + 1, i - 1), quoted: true, start, end: i });
       continue;
     }
     const start = i;
-    let text = "";
     while (i < n) {
       const t = source[i]!;
       if (
@@ -124,17 +123,10 @@ export function lex(source: string): Entry[] {
       ) {
         break;
       }
-      if (t === "\\" && i + 1 < n) {
-        text += t + source[i + 1];
-        i += 2;
-        continue;
-      }
-      text += t;
-      i++;
+      i += t === "\\" && i + 1 < n ? 2 : 1;
     }
-    tokens.push({ text, quoted: false, start, end: i });
+    tokens.push({ text: source.slice(start, i), quoted: false, start, end: i });
   }
   if (depth !== 0) throw new LexError("unbalanced '(' at end of file", entryLine);
-  finishEntry();
-  return entries;
+  if (tokens.length > 0) yield { tokens, blankOwner, line: entryLine, endLine: line };
 }

@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { parseMasterFile, ZoneFileError, type ZoneRecord } from "./masterfile.js";
+import { masterFileRecords, parseMasterFile, ZoneFileError, type ZoneRecord } from "./masterfile.js";
 import { NameError, parseName } from "./name.js";
 import { Zone, ZoneError, type ZoneWarning } from "./zone.js";
 
@@ -33,23 +33,32 @@ export function originOfFile(file: string): string {
   return base.endsWith(".") ? base : `${base}.`;
 }
 
-/** Parses and builds one zone file; throws ZoneFileError/ZoneError with file:line. */
+/**
+ * Parses and builds one zone file; throws ZoneFileError/ZoneError with file:line. Records go
+ * into the zone as they are parsed, so a large file is never held as a record list.
+ */
 export function loadZoneFile(file: string, source?: string): Zone {
-  return parseZoneFile(file, source).zone;
+  const origin = originOf(file);
+  const text = source ?? readFileSync(file, "utf8");
+  return new Zone(origin, file, masterFileRecords(text, file, origin, readInclude));
 }
 
 /** Like loadZoneFile, also returning the parsed records (file and line of each), for editing. */
 export function parseZoneFile(file: string, source?: string): { zone: Zone; records: ZoneRecord[] } {
-  const text = source ?? readFileSync(file, "utf8");
-  let origin: Buffer[];
+  const origin = originOf(file);
+  const records = parseMasterFile(source ?? readFileSync(file, "utf8"), file, origin, readInclude);
+  return { zone: new Zone(origin, file, records), records };
+}
+
+const readInclude = (path: string) => readFileSync(path, "utf8");
+
+function originOf(file: string): Buffer[] {
   try {
-    origin = parseName(originOfFile(file), null);
+    return parseName(originOfFile(file), null);
   } catch (e) {
     if (e instanceof NameError) throw new ZoneError(`${file}: file name is not a zone name: ${e.message}`);
     throw e;
   }
-  const records = parseMasterFile(text, file, origin, (p) => readFileSync(p, "utf8"));
-  return { zone: new Zone(origin, file, records), records };
 }
 
 export function loadZoneDir(dir: string): ZoneLoadResult {

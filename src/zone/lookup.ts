@@ -17,7 +17,7 @@
 import { keyOf, parentKey, toWire } from "./name.js";
 import { readWireName, targetOffset } from "./rdata.js";
 import { T } from "./types.js";
-import type { RRset, Zone, ZoneNode } from "./zone.js";
+import { type RRset, targetOf, type Zone, type ZoneNode } from "./zone.js";
 import type { ZoneSet } from "./zoneset.js";
 
 export const RCODE = {
@@ -92,9 +92,12 @@ function closestEncloser(zones: ZoneSet, qname: string): ZoneNode | undefined {
 }
 
 function memoised(node: ZoneNode, qtype: number): LookupResult {
-  const hit = node.memo.get(qtype) as LookupResult | undefined;
+  const hit = node.memo?.get(qtype) as LookupResult | undefined;
   if (hit) return hit;
   const result = answerAt(node, qtype);
+  // Plain NODATA is one shared result per zone, so qtypes a node lacks add nothing to its memo.
+  if (result === nodataResult(node.zone)) return result;
+  node.memo ??= new Map();
   if (node.memo.size < MEMO_LIMIT) node.memo.set(qtype, result);
   return result;
 }
@@ -112,21 +115,21 @@ function answerAt(node: ZoneNode, qtype: number): LookupResult {
   const zone = node.zone;
   if (qtype === T.ANY) {
     // RFC 8482 §4.1: one RRset is a complete answer to ANY.
-    const first = node.rrsets.values().next().value;
-    if (!first) return negative(zone, "nodata", []);
+    const first = node.rrsets[0];
+    if (!first) return nodataResult(zone);
     return positive(zone, rrsOf(first, null));
   }
-  const set = node.rrsets.get(qtype);
+  const set = node.rrset(qtype);
   if (set) return positive(zone, rrsOf(set, null));
-  const cname = node.rrsets.get(T.CNAME);
+  const cname = node.rrset(T.CNAME);
   if (cname) return chase(zone, cname, qtype);
-  return negative(zone, "nodata", []);
+  return nodataResult(zone);
 }
 
 function chase(zone: Zone, first: RRset, qtype: number): LookupResult {
   const answer = rrsOf(first, null);
   const seen = new Set<string>();
-  let target = first.targets[0]!;
+  let target = targetOf(first, 0);
   for (let step = 0; step < MAX_CHAIN; step++) {
     const key = keyOf(target);
     if (seen.has(key)) break;
@@ -142,15 +145,15 @@ function chase(zone: Zone, first: RRset, qtype: number): LookupResult {
     } else if (node.cut && !(node.cut === node && qtype === T.DS)) {
       break;
     }
-    const set = node.rrsets.get(qtype);
+    const set = node.rrset(qtype);
     if (set) {
       answer.push(...rrsOf(set, owner));
       return positive(zone, answer);
     }
-    const next = node.rrsets.get(T.CNAME);
+    const next = node.rrset(T.CNAME);
     if (!next) return negative(zone, "nodata", answer);
     answer.push(...rrsOf(next, owner));
-    target = next.targets[0]!;
+    target = targetOf(next, 0);
   }
   return positive(zone, answer);
 }
@@ -216,15 +219,15 @@ function nxdomain(zone: Zone): LookupResult {
 }
 
 function referral(cut: ZoneNode): LookupResult {
-  const hit = cut.memo.get(MEMO_REFERRAL) as LookupResult | undefined;
+  const hit = cut.memo?.get(MEMO_REFERRAL) as LookupResult | undefined;
   if (hit) return hit;
-  const ns = cut.rrsets.get(T.NS)!;
+  const ns = cut.rrset(T.NS)!;
   const authority = rrsOf(ns, cut.wire);
   const additional: RR[] = [];
   let glueRequired = false;
   const seen = new Set<string>();
-  for (const target of ns.targets) {
-    const key = keyOf(target!);
+  for (let i = 0; i < ns.rdatas.length; i++) {
+    const key = keyOf(targetOf(ns, i));
     if (seen.has(key)) continue;
     seen.add(key);
     const node = cut.zone.nodes.get(key);
@@ -244,14 +247,15 @@ function referral(cut: ZoneNode): LookupResult {
     glueRequired,
     zone: cut.zone,
   };
+  cut.memo ??= new Map();
   cut.memo.set(MEMO_REFERRAL, result);
   return result;
 }
 
 function pushAddresses(node: ZoneNode, out: RR[]): void {
-  const a = node.rrsets.get(T.A);
+  const a = node.rrset(T.A);
   if (a) out.push(...rrsOf(a, node.wire));
-  const aaaa = node.rrsets.get(T.AAAA);
+  const aaaa = node.rrset(T.AAAA);
   if (aaaa) out.push(...rrsOf(aaaa, node.wire));
 }
 

@@ -7,7 +7,7 @@
  * minimum (as BIND does). Every error carries file:line.
  */
 import { dirname, resolve } from "node:path";
-import { LexError, lex, type Token } from "./lexer.js";
+import { type Entry, LexError, lexEntries, type Token } from "./lexer.js";
 import { keyOf, NameError, parseName } from "./name.js";
 import { parsePeriod, parseRdata, RdataError, soaMinimum } from "./rdata.js";
 import { CLASS_IN, classCode, T, typeCode, typeName } from "./types.js";
@@ -53,17 +53,22 @@ export function parseMasterFile(
   file: string,
   origin: Buffer[] | null,
   readFile: ReadFile,
-  out: ZoneRecord[] = [],
+): ZoneRecord[] {
+  return [...masterFileRecords(source, file, origin, readFile)];
+}
+
+/**
+ * The records one at a time, in file order ($INCLUDEd files in place), so a large zone can be
+ * built without holding its parse. Errors are thrown when the bad entry is reached.
+ */
+export function* masterFileRecords(
+  source: string,
+  file: string,
+  origin: Buffer[] | null,
+  readFile: ReadFile,
   depth = 0,
   inherited?: State,
-): ZoneRecord[] {
-  let entries: ReturnType<typeof lex>;
-  try {
-    entries = lex(source);
-  } catch (e) {
-    if (e instanceof LexError) throw new ZoneFileError(file, e.line, e.message);
-    throw e;
-  }
+): Generator<ZoneRecord> {
   const state: State = inherited ?? {
     origin,
     defaultTtl: undefined,
@@ -71,47 +76,75 @@ export function parseMasterFile(
     lastOwner: null,
     soaMinimum: undefined,
   };
-  for (const entry of entries) {
+  const entries = lexEntries(source);
+  for (;;) {
+    let entry: Entry;
+    try {
+      const next = entries.next();
+      if (next.done) return;
+      entry = next.value;
+    } catch (e) {
+      if (e instanceof LexError) throw new ZoneFileError(file, e.line, e.message);
+      throw e;
+    }
     const fail = (reason: string): never => {
       throw new ZoneFileError(file, entry.line, reason);
     };
-    try {
-      const first = entry.tokens[0]!;
-      if (!entry.blankOwner && !first.quoted && first.text.startsWith("$")) {
-        directive(entry.tokens, state, file, readFile, out, depth, fail);
-        continue;
+    const first = entry.tokens[0]!;
+    if (!entry.blankOwner && !first.quoted && first.text.startsWith("$")) {
+      const include = guard(fail, () => directive(entry.tokens, state, file, readFile, depth, fail));
+      if (include) {
+        // RFC 1035 §5.1: the origin given to (or changed inside) an included file does not leak back.
+        const saved = state.origin;
+        const savedOwner = state.lastOwner;
+        if (include.origin) state.origin = guard(fail, () => parseName(include.origin!, state.origin));
+        yield* masterFileRecords(include.text, include.path, state.origin, readFile, depth + 1, state);
+        state.origin = saved;
+        state.lastOwner = savedOwner;
       }
-      parseRecord(entry.tokens, entry.blankOwner, state, file, entry.line, out, fail);
-      out[out.length - 1]!.endLine = entry.endLine;
-    } catch (e) {
-      if (e instanceof NameError || e instanceof RdataError) fail(e.message);
-      throw e;
+      continue;
     }
+    yield guard(fail, () => parseRecord(entry, state, file, fail));
   }
-  return out;
 }
 
+/** Runs `f`, turning name and RDATA errors into file:line errors. */
+function guard<R>(fail: (reason: string) => never, f: () => R): R {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof NameError || e instanceof RdataError) fail(e.message);
+    throw e;
+  }
+}
+
+interface Include {
+  path: string;
+  text: string;
+  origin: string | undefined;
+}
+
+/** Applies $ORIGIN and $TTL; returns the file to read for $INCLUDE. */
 function directive(
   tokens: Token[],
   state: State,
   file: string,
   readFile: ReadFile,
-  out: ZoneRecord[],
   depth: number,
   fail: (reason: string) => never,
-): void {
+): Include | undefined {
   const name = tokens[0]!.text.toUpperCase();
   const arg = tokens[1]?.text;
   if (name === "$ORIGIN") {
     if (arg === undefined || tokens.length > 2) fail("$ORIGIN takes one name");
     const parsed = parseName(arg!, state.origin);
     state.origin = parsed;
-    return;
+    return undefined;
   }
   if (name === "$TTL") {
     if (arg === undefined || tokens.length > 2) fail("$TTL takes one value");
     state.defaultTtl = parsePeriod(arg!);
-    return;
+    return undefined;
   }
   if (name === "$INCLUDE") {
     if (arg === undefined || tokens.length > 3) fail("$INCLUDE takes a file name and an optional origin");
@@ -123,27 +156,13 @@ function directive(
     } catch (e) {
       fail(`cannot read $INCLUDE file ${path}: ${(e as Error).message}`);
     }
-    // RFC 1035 §5.1: the origin given to (or changed inside) an included file does not leak back.
-    const saved = state.origin;
-    const savedOwner = state.lastOwner;
-    if (tokens[2]) state.origin = parseName(tokens[2].text, state.origin);
-    parseMasterFile(text!, path, state.origin, readFile, out, depth + 1, state);
-    state.origin = saved;
-    state.lastOwner = savedOwner;
-    return;
+    return { path, text: text!, origin: tokens[2]?.text };
   }
-  fail(`unsupported directive ${name}`);
+  return fail(`unsupported directive ${name}`);
 }
 
-function parseRecord(
-  tokens: Token[],
-  blankOwner: boolean,
-  state: State,
-  file: string,
-  line: number,
-  out: ZoneRecord[],
-  fail: (reason: string) => never,
-): void {
+function parseRecord(entry: Entry, state: State, file: string, fail: (reason: string) => never): ZoneRecord {
+  const { tokens, blankOwner, line } = entry;
   let i = 0;
   let owner: Buffer[];
   if (blankOwner) {
@@ -197,12 +216,12 @@ function parseRecord(
     rdata: parsed.wire,
     file,
     line,
-    endLine: line,
+    endLine: entry.endLine,
   };
   if (type === T.SOA) {
     const serial = tokens[i + 2];
     if (serial) record.serialSpan = { start: serial.start, end: serial.end };
   }
   if (parsed.target) record.target = parsed.target;
-  out.push(record);
+  return record;
 }

@@ -2,38 +2,140 @@
  * Immutable in-memory zone: one node per owner name (plus empty non-terminals, RFC 4592 §2.2.2),
  * each holding its RRsets. Delegation cuts and wildcard children are resolved at build time so
  * the query path only does Map lookups.
+ *
+ * A zone set can hold millions of records, so a node is kept small: its RRsets are an exact-size
+ * array (nodes hold one to three), the memo and the wire owner are made on first use, and
+ * target names are read from the RDATA when needed rather than stored beside it.
  */
 import type { ZoneRecord } from "./masterfile.js";
-import { isSubdomain, keyOf, labelCount, parentKey, toWire } from "./name.js";
+import { isSubdomain, keyOf, labelCount, parentKey, parseName, toWire } from "./name.js";
 import { readWireName, soaMinimum, soaSerial, targetOffset } from "./rdata.js";
 import { T, typeName } from "./types.js";
 
-export interface RRset {
-  type: number;
-  ttl: number;
-  rdatas: Buffer[];
-  /** Target names (NS/CNAME/MX/SRV...) parallel to rdatas, for chasing and additional data. */
-  targets: (Buffer[] | undefined)[];
+/**
+ * The records of one type at one name. Most sets hold one record, so that one is kept without
+ * an array around it.
+ */
+export class RRset {
+  private data: Buffer | Buffer[];
+
+  constructor(
+    readonly type: number,
+    public ttl: number,
+    first: Buffer,
+  ) {
+    this.data = first;
+  }
+
+  get rdatas(): readonly Buffer[] {
+    return Array.isArray(this.data) ? this.data : [this.data];
+  }
+
+  get size(): number {
+    return Array.isArray(this.data) ? this.data.length : 1;
+  }
+
+  includes(rdata: Buffer): boolean {
+    const d = this.data;
+    return Array.isArray(d) ? d.some((x) => x.equals(rdata)) : d.equals(rdata);
+  }
+
+  /** Adds a record the set does not hold yet (an RRset is a set, RFC 2181 §5). */
+  add(rdata: Buffer): void {
+    const d = this.data;
+    if (Array.isArray(d)) d.push(rdata);
+    else this.data = [d, rdata];
+  }
+
+  /** Drops the spare capacity that push leaves, once the set is complete. */
+  trim(): void {
+    if (Array.isArray(this.data)) this.data = this.data.slice();
+  }
 }
 
 export class ZoneNode {
-  readonly rrsets = new Map<number, RRset>();
+  /** One RRset kept bare, as most names have one; null for an empty non-terminal. */
+  private sets: RRset | RRset[] | null = null;
   /** Closest delegation point at or above this node (below the apex), if any. */
   cut: ZoneNode | null = null;
   /** The `*` child of this node, the source of synthesis for names below it. */
   wildcard: ZoneNode | null = null;
   /**
-   * Per-qtype memo of lookup results. Zones are immutable, so a memo can never be stale; it is
-   * bounded so random qtypes cannot grow it without limit.
+   * Per-qtype memo of lookup results, made on the first query. Zones are immutable, so a memo
+   * can never be stale.
    */
-  readonly memo = new Map<number, unknown>();
+  memo: Map<number, unknown> | null = null;
+  private ownerWire: Buffer | null;
 
   constructor(
     readonly zone: Zone,
     readonly key: string,
-    /** Owner in wire form, in the case the zone file used. */
-    readonly wire: Buffer,
-  ) {}
+    /** The owner's labels; kept as wire only when their case differs from the key's. */
+    labels: readonly Buffer[],
+  ) {
+    this.ownerWire = hasUpperCase(labels) ? toWire(labels) : null;
+  }
+
+  /** Owner in wire form, in the case the zone file used. */
+  get wire(): Buffer {
+    if (this.ownerWire === null)
+      this.ownerWire = toWire(parseName(this.key === "" ? "." : `${this.key}.`, null));
+    return this.ownerWire;
+  }
+
+  /** The RRsets in the order their first records appeared. */
+  get rrsets(): readonly RRset[] {
+    const s = this.sets;
+    return s === null ? [] : Array.isArray(s) ? s : [s];
+  }
+
+  rrset(type: number): RRset | undefined {
+    const s = this.sets;
+    if (s === null) return undefined;
+    if (!Array.isArray(s)) return s.type === type ? s : undefined;
+    for (let i = 0; i < s.length; i++) if (s[i]!.type === type) return s[i];
+    return undefined;
+  }
+
+  has(type: number): boolean {
+    return this.rrset(type) !== undefined;
+  }
+
+  get typeCount(): number {
+    const s = this.sets;
+    return s === null ? 0 : Array.isArray(s) ? s.length : 1;
+  }
+
+  /** Adds a record the node does not hold yet; returns its RRset. */
+  add(type: number, ttl: number, rdata: Buffer): RRset {
+    const found = this.rrset(type);
+    if (found) {
+      found.add(rdata);
+      return found;
+    }
+    const set = new RRset(type, ttl, rdata);
+    const s = this.sets;
+    this.sets = s === null ? set : Array.isArray(s) ? [...s, set] : [s, set];
+    return set;
+  }
+
+  /** Exact-size arrays for the zone's whole life, once it is built. */
+  trim(): void {
+    const s = this.sets;
+    if (s === null) return;
+    if (Array.isArray(s)) for (const set of s) set.trim();
+    else s.trim();
+  }
+}
+
+function hasUpperCase(labels: readonly Buffer[]): boolean {
+  for (const l of labels) for (const b of l) if (b >= 0x41 && b <= 0x5a) return true;
+  return false;
+}
+
+/** The target name (NS, CNAME, MX, SRV...) of one record of an RRset. */
+export function targetOf(set: RRset, i: number): Buffer[] {
+  return readWireName(set.rdatas[i]!, targetOffset(set.type)!);
 }
 
 export interface ZoneWarning {
@@ -58,10 +160,11 @@ export class Zone {
   constructor(
     readonly origin: Buffer[],
     readonly file: string,
-    records: readonly ZoneRecord[],
+    /** Any iterable, so a large file can be built while it is parsed. */
+    records: Iterable<ZoneRecord>,
   ) {
     const originKey = keyOf(origin);
-    this.apex = new ZoneNode(this, originKey, toWire(origin));
+    this.apex = new ZoneNode(this, originKey, origin);
     this.nodes.set(originKey, this.apex);
     let count = 0;
     for (const r of records) {
@@ -70,35 +173,12 @@ export class Zone {
         continue;
       }
       if (r.type === T.SOA && r.key !== originKey) throw zoneError(r, "SOA record not at the zone apex");
-      const node = this.nodeFor(r);
-      let set = node.rrsets.get(r.type);
-      if (!set) {
-        set = { type: r.type, ttl: r.ttl, rdatas: [], targets: [] };
-        node.rrsets.set(r.type, set);
-      } else if (set.rdatas.some((d) => d.equals(r.rdata))) {
-        continue; // duplicate RR: an RRset is a set (RFC 2181 §5)
-      } else if (set.ttl !== r.ttl) {
-        // RFC 2181 §5.2: TTLs of one RRset must match; use the smallest so no copy outlives its data.
-        this.warnings.push({
-          file: r.file,
-          line: r.line,
-          reason: `TTL differs within ${typeName(r.type)} RRset`,
-        });
-        set.ttl = Math.min(set.ttl, r.ttl);
-      }
-      if (r.type === T.SOA && set.rdatas.length > 0) throw zoneError(r, "more than one SOA record");
-      if (r.type === T.CNAME && set.rdatas.length > 0) throw zoneError(r, "more than one CNAME at one name");
-      set.rdatas.push(r.rdata);
-      set.targets.push(r.target);
-      count++;
-      const hasCname = node.rrsets.has(T.CNAME);
-      if (hasCname && node.rrsets.size > 1) throw zoneError(r, `CNAME and other data at ${r.key}.`);
+      if (this.add(this.nodeFor(r), r)) count++;
     }
     this.recordCount = count;
-    const soa = this.apex.rrsets.get(T.SOA);
+    const soa = this.apex.rrset(T.SOA);
     if (!soa) throw new ZoneError(`${file}: no SOA record at the zone apex ${originKey}.`);
-    if (!this.apex.rrsets.has(T.NS))
-      throw new ZoneError(`${file}: no NS records at the zone apex ${originKey}.`);
+    if (!this.apex.has(T.NS)) throw new ZoneError(`${file}: no NS records at the zone apex ${originKey}.`);
     this.soa = soa;
     const soaRdata = soa.rdatas[0]!;
     this.negativeTtl = Math.min(soa.ttl, soaMinimum(soaRdata));
@@ -117,20 +197,40 @@ export class Zone {
     for (const node of this.nodes.values()) {
       if (node.cut && node.cut !== node) continue; // occluded data is never served
       for (const type of [T.NS, T.MX, T.SRV]) {
-        const set = node.rrsets.get(type);
+        const set = node.rrset(type);
         if (!set) continue;
         for (const rdata of set.rdatas) {
           const target = keyOf(readWireName(rdata, targetOffset(type)!));
           if (target === "" || !(target === origin || target.endsWith(`.${origin}`))) continue;
           const t = this.nodes.get(target);
           const name = `${node.key}. ${typeName(type)} ${target}.`;
-          if (t?.rrsets.has(T.CNAME)) problems.push(`${name}: the target is a CNAME`);
-          else if (!t?.rrsets.has(T.A) && !t?.rrsets.has(T.AAAA))
+          if (t?.has(T.CNAME)) problems.push(`${name}: the target is a CNAME`);
+          else if (!t?.has(T.A) && !t?.has(T.AAAA))
             problems.push(`${name}: the target has no address records (A or AAAA)`);
         }
       }
     }
     return problems;
+  }
+
+  /** Adds one record to its node's RRset; false for a duplicate, which an RRset drops. */
+  private add(node: ZoneNode, r: ZoneRecord): boolean {
+    const existing = node.rrset(r.type);
+    if (existing?.includes(r.rdata)) return false;
+    if (existing && r.type === T.SOA) throw zoneError(r, "more than one SOA record");
+    if (existing && r.type === T.CNAME) throw zoneError(r, "more than one CNAME at one name");
+    const set = node.add(r.type, r.ttl, r.rdata);
+    if (set.ttl !== r.ttl) {
+      // RFC 2181 §5.2: TTLs of one RRset must match; use the smallest so no copy outlives its data.
+      this.warnings.push({
+        file: r.file,
+        line: r.line,
+        reason: `TTL differs within ${typeName(r.type)} RRset`,
+      });
+      set.ttl = Math.min(set.ttl, r.ttl);
+    }
+    if (node.typeCount > 1 && node.has(T.CNAME)) throw zoneError(r, `CNAME and other data at ${r.key}.`);
+    return true;
   }
 
   get originKey(): string {
@@ -141,12 +241,11 @@ export class Zone {
   private nodeFor(r: ZoneRecord): ZoneNode {
     const existing = this.nodes.get(r.key);
     if (existing) return existing;
-    const node = new ZoneNode(this, r.key, toWire(r.owner));
+    const node = new ZoneNode(this, r.key, r.owner);
     this.nodes.set(r.key, node);
-    let labels = r.owner.slice(1);
+    let depth = 1;
     for (let k = parentKey(r.key); k !== null && !this.nodes.has(k); k = parentKey(k)) {
-      this.nodes.set(k, new ZoneNode(this, k, toWire(labels)));
-      labels = labels.slice(1);
+      this.nodes.set(k, new ZoneNode(this, k, r.owner.slice(depth++)));
     }
     return node;
   }
@@ -155,12 +254,13 @@ export class Zone {
     // Visit parents before children so each node can inherit its parent's cut.
     const ordered = [...this.nodes.values()].sort((a, b) => labelCount(a.key) - labelCount(b.key));
     for (const node of ordered) {
+      node.trim();
       if (node === this.apex) continue;
       const parent = this.nodes.get(parentKey(node.key)!)!;
-      node.cut = parent.cut ?? (node.rrsets.has(T.NS) ? node : null);
+      node.cut = parent.cut ?? (node.has(T.NS) ? node : null);
       if (node.key === "*" || node.key.startsWith("*.")) parent.wildcard = node;
       if (node.cut && node.cut !== node) {
-        for (const type of node.rrsets.keys()) {
+        for (const { type } of node.rrsets) {
           if (type !== T.A && type !== T.AAAA) {
             this.warnings.push({
               file: this.file,

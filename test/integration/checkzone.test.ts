@@ -23,7 +23,7 @@ afterAll(() => tmp.cleanup());
 function records(zone: Zone): string[] {
   const out: string[] = [];
   for (const node of zone.nodes.values()) {
-    for (const set of node.rrsets.values()) {
+    for (const set of node.rrsets) {
       for (const rdata of set.rdatas) out.push(`${node.key} ${set.ttl} ${set.type} ${rdata.toString("hex")}`);
     }
   }

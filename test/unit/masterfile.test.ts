@@ -137,7 +137,7 @@ describe("zone building", () => {
       "/v/example.com.zone",
       `${apex("example.com.")}w A 192.0.2.1\nw A 192.0.2.1\nother.org. A 192.0.2.2\n`,
     );
-    expect(z.nodes.get("w.example.com")!.rrsets.get(T.A)!.rdatas).toHaveLength(1);
+    expect(z.nodes.get("w.example.com")!.rrset(T.A)!.rdatas).toHaveLength(1);
     expect(z.warnings.map((w) => w.reason)).toContain("ignoring out-of-zone data other.org.");
   });
 });
@@ -166,7 +166,7 @@ describe("presentation form", () => {
     const zone = loadZoneFile(join(import.meta.dirname, "../fixtures/syntax/syntax.test.zone"));
     let n = 0;
     for (const node of zone.nodes.values()) {
-      for (const set of node.rrsets.values()) {
+      for (const set of node.rrsets) {
         for (const rdata of set.rdatas) {
           const text = formatRdata(set.type, rdata);
           const tokens = lex(`x ${text}`)[0]!.tokens.slice(1);
