@@ -39,13 +39,14 @@ export function pinned(cpus: string | undefined, cmd: string, args: string[]): [
 
 /**
  * Starts a node child (on the CPUs in `cpus`, if given) and waits (`timeoutMs`, 10 s by default)
- * for a JSON log line with the given msg.
+ * for a JSON log line with the given msg. `onLine` sees each line logged before that one.
  */
 export function startChild(
   cmd: string[],
   readyMsg: string,
   timeoutMs = 10_000,
   cpus?: string,
+  onLine?: (line: string) => void,
 ): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(...pinned(cpus, process.execPath, cmd), { stdio: ["ignore", "pipe", "inherit"] });
@@ -60,6 +61,7 @@ export function startChild(
       // Only the unfinished last line is kept, however much is logged before the ready line.
       const lines = (buf + d.toString()).split("\n");
       buf = lines.pop()!;
+      if (onLine) for (const l of lines) onLine(l);
       if (lines.some((l) => l.includes(`"msg":"${readyMsg}"`))) {
         ready = true;
         clearTimeout(timer);
@@ -71,8 +73,13 @@ export function startChild(
 }
 
 /** `lbdns serve` with the given arguments, ready to answer. */
-export function startLbdns(args: string[], timeoutMs?: number, cpus?: string): Promise<ChildProcess> {
-  return startChild([CLI, "serve", "--admin", "off", ...args], "lbdns serving", timeoutMs, cpus);
+export function startLbdns(
+  args: string[],
+  timeoutMs?: number,
+  cpus?: string,
+  onLine?: (line: string) => void,
+): Promise<ChildProcess> {
+  return startChild([CLI, "serve", "--admin", "off", ...args], "lbdns serving", timeoutMs, cpus, onLine);
 }
 
 /** A redis-server on `port` (loopback, no persistence; on the CPUs in `cpus`), once it answers PING. */

@@ -16,8 +16,8 @@ export interface ZoneScale {
   loadMs: number;
 }
 
-/** Writes `records` records spread over `zones` zones, a realistic mix of types. */
-async function writeZoneSet(dir: string, records: number, zones: number): Promise<void> {
+/** Writes `records` records spread over `zones` zones, a realistic mix of types; returns the count. */
+async function writeZoneSet(dir: string, records: number, zones: number): Promise<number> {
   mkdirSync(dir, { recursive: true });
   const perZone = Math.ceil(records / zones);
   for (let z = 0; z < zones; z++) {
@@ -34,7 +34,8 @@ async function writeZoneSet(dir: string, records: number, zones: number): Promis
       const b = (i >> 8) & 255;
       const c = i & 255;
       if (kind < 6) chunk += `h${i} IN A 10.${z & 255}.${b}.${c}\n`;
-      else if (kind < 8) chunk += `h${i} IN AAAA 2001:db8:${z.toString(16)}::${i.toString(16)}\n`;
+      else if (kind < 8)
+        chunk += `h${i} IN AAAA 2001:db8:${z.toString(16)}:${(i >> 16).toString(16)}::${(i & 0xffff).toString(16)}\n`;
       else if (kind === 8) chunk += `alias${i} IN CNAME h${i - 1}\n`;
       else chunk += `h${i} IN TXT "record ${i} of ${origin}"\n`;
       if (chunk.length > 64 * 1024) {
@@ -45,6 +46,7 @@ async function writeZoneSet(dir: string, records: number, zones: number): Promis
     await write(chunk);
     await new Promise<void>((r) => out.end(() => r()));
   }
+  return perZone * zones;
 }
 
 function rssMb(pid: number): number {
@@ -52,11 +54,23 @@ function rssMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024;
 }
 
-/** Start-to-serving time and RSS of `lbdns serve` over `dir`. */
-async function serveOnce(dir: string): Promise<{ ms: number; rss: number }> {
+/**
+ * Start-to-serving time and RSS of `lbdns serve` over `dir`, which must load all `records`:
+ * a zone rejected for a bad record would make the figures look better than they are.
+ */
+async function serveOnce(dir: string, records: number): Promise<{ ms: number; rss: number }> {
   const start = performance.now();
-  const proc = await startLbdns(["--zones", dir, "--listen", `127.0.0.1:${await freePort()}`], 300_000);
+  let loaded = -1;
+  const onLine = (line: string) => {
+    if (line.includes('"msg":"zones loaded"')) loaded = (JSON.parse(line) as { records: number }).records;
+  };
+  const listen = `127.0.0.1:${await freePort()}`;
+  const proc = await startLbdns(["--zones", dir, "--listen", listen], 300_000, undefined, onLine);
   const ms = performance.now() - start;
+  if (loaded !== records) {
+    await kill(proc);
+    throw new Error(`lbdns loaded ${loaded} of the ${records} records in ${dir}`);
+  }
   // Let the heap settle after the load's garbage before reading RSS.
   await new Promise((r) => setTimeout(r, 2_000));
   const rss = rssMb(proc.pid!);
@@ -67,13 +81,11 @@ async function serveOnce(dir: string): Promise<{ ms: number; rss: number }> {
 /** One result per record count; the one-record baseline start-up is measured once for all. */
 export async function measureZoneScale(work: string, counts: number[], zones: number): Promise<ZoneScale[]> {
   const base = join(work, "scale-base");
-  await writeZoneSet(base, 4, 1);
-  const empty = await serveOnce(base);
+  const empty = await serveOnce(base, await writeZoneSet(base, 4, 1));
   const out: ZoneScale[] = [];
   for (const records of counts) {
     const dir = join(work, `scale-${records}`);
-    await writeZoneSet(dir, records, zones);
-    const full = await serveOnce(dir);
+    const full = await serveOnce(dir, await writeZoneSet(dir, records, zones));
     out.push({ records, zones, rssMb: full.rss, loadMs: Math.max(0, full.ms - empty.ms) });
   }
   return out;
