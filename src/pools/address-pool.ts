@@ -36,6 +36,7 @@ import {
   assessMember,
   counterFor,
   ExpiryTimer,
+  type MemberState,
   memberState,
   type PoolAnswer,
   type PoolEnv,
@@ -52,6 +53,8 @@ interface Target {
   weight: number;
   state: "active" | "drain" | "disabled";
   hasProbe: boolean;
+  /** Its state that outlives rebuilds (env.members), held here to save a lookup per rebuild. */
+  memory: MemberState | null;
   /** Its ready answers by family and TTL: encoded once, reused by every rebuild. */
   answers?: { 4: Map<number, PoolAnswer>; 6: Map<number, PoolAnswer> };
 }
@@ -61,7 +64,12 @@ interface Tier {
   eligible: number[];
   answers: PoolAnswer[];
   cumulative: Float64Array | null;
-  order: number[];
+  candidates: Candidate[];
+  /**
+   * Preference order (see orderOf). Made at rebuild for the deterministic policies, which pick
+   * from it; the random ones need it only for extra answers and status, so it waits until asked.
+   */
+  order: number[] | null;
   /** Capacity weights (x factor) for sticky rendezvous picks. */
   weights: Float64Array;
   /** Region this tier answers from (null: all members). */
@@ -125,6 +133,10 @@ export class AddressPool {
   private draw = Math.random();
   private readonly expiry = new ExpiryTimer();
   private readonly refresh = new ExpiryTimer();
+  private readonly rebuildNow = () => this.rebuild();
+  private readonly memberIndex: ReadonlyMap<string, number>;
+  /** Families the pool has no address for at all never change: built once, not per report. */
+  private readonly unconfigured: Record<4 | 6, Family | null> = { 4: null, 6: null };
   private readonly regions: RegionMap;
   private readonly ttlMin: number;
   private readonly ttlMax: number;
@@ -158,6 +170,7 @@ export class AddressPool {
       weight: m.weight,
       state: m.state,
       hasProbe: m.check !== undefined,
+      memory: memberState(env, m.id),
     }));
     this.streamManagers = config["stream-managers"].map((s) => ({
       id: s.id,
@@ -167,8 +180,10 @@ export class AddressPool {
       weight: 1,
       state: "active",
       hasProbe: false,
+      memory: s.id === undefined ? null : memberState(env, s.id),
     }));
     this.fallbackAddresses = addressBytes(config.fallback);
+    this.memberIndex = new Map(this.members.map((m, i) => [m.id!, i]));
     this.rebuild();
   }
 
@@ -208,14 +223,19 @@ export class AddressPool {
       this.rr = (this.rr + 1) % t.eligible.length;
       return this.rr;
     }
-    return t.order[0]!;
+    return this.orderOf(t)[0]!;
+  }
+
+  private orderOf(t: Tier): number[] {
+    t.order ??= ranking(this.policy, t.candidates);
+    return t.order;
   }
 
   /** answers > 1: the policy's pick first, then the next in preference order. */
   private multiple(t: Tier, qtype: number, client: Client | null): PoolAnswer {
     const first = this.pick(t, client);
     const chosen = [first];
-    for (const i of t.order) {
+    for (const i of this.orderOf(t)) {
       if (chosen.length >= this.config.answers) break;
       if (i !== first) chosen.push(i);
     }
@@ -229,8 +249,12 @@ export class AddressPool {
     return { rcode: RCODE.NOERROR, aa: true, sections: encodeSections(rrs, [], []), counter: { n: 0 } };
   }
 
-  /** Recomputes availability and the answer snapshots; runs when a member's health changes. */
-  rebuild(): void {
+  /**
+   * Recomputes availability and the answer snapshots; runs when a member's health changes.
+   * `changed`: the one member whose report or probe changed. Only its assessment is redone, since
+   * another member's can change only by going stale, and the expiry timer rebuilds in full then.
+   */
+  rebuild(changed?: string): void {
     const now = this.env.table.clock();
     const staleAfter = this.config["stale-after"];
     const maxU = this.config["max-utilization"];
@@ -248,20 +272,30 @@ export class AddressPool {
           shed: false,
         };
       }
-      return assessMember(this.env, t.id, t, now, staleAfter, maxU);
+      return assessMember(this.env, t.id, t, now, staleAfter, maxU, t.memory ?? undefined);
     };
-    const before = this.assessments.map((a) => a.available);
-    this.assessments = this.members.map(judge);
-    this.smAssessments = this.streamManagers.map(judge);
-    if (this.assessments.some((a, i) => before[i] !== undefined && before[i] !== a.available))
-      this.lastChangeAt = now;
+    const index = changed === undefined ? undefined : this.memberIndex.get(changed);
+    // Snapshots are replaced or updated between queries, never during one, so arrays that only
+    // rebuilds read are updated in place.
+    if (index !== undefined && this.assessments.length > 0) {
+      const was = this.assessments[index]!.available;
+      this.assessments[index] = judge(this.members[index]!);
+      if (was !== this.assessments[index].available) this.lastChangeAt = now;
+    } else {
+      const before = this.assessments;
+      this.assessments = this.members.map(judge);
+      this.smAssessments = this.streamManagers.map(judge);
+      for (let i = 0; i < before.length; i++)
+        if (before[i]!.available !== this.assessments[i]!.available) this.lastChangeAt = now;
+    }
     const meanRtt = this.config["weigh-rtt"] ? this.meanRtt() : 0;
-    this.factors = this.members.map((m, i) => this.factorOf(m, this.assessments[i]!, now, meanRtt));
+    for (let i = 0; i < this.members.length; i++)
+      this.factors[i] = this.factorOf(this.members[i]!, this.assessments[i]!, now, meanRtt);
     this.v4 = this.family(4);
     this.v6 = this.family(6);
     this.logSourceChange(4, this.v4);
     this.logSourceChange(6, this.v6);
-    this.expiry.schedule([...this.assessments, ...this.smAssessments], now, () => this.rebuild());
+    this.expiry.schedule(now, this.rebuildNow, this.assessments, this.smAssessments);
     this.scheduleRefresh(now);
   }
 
@@ -271,8 +305,8 @@ export class AddressPool {
    */
   private factorOf(m: Target, a: Assessment, now: number, meanRtt: number): number {
     let factor = 1;
-    if (m.id !== undefined) {
-      const st = memberState(this.env, m.id);
+    if (m.memory !== null) {
+      const st = m.memory;
       if (a.available && st.lastReason !== undefined && RAMP_FROM.has(st.lastReason)) st.rampStart = now;
       if (st.lastReason !== a.reason) st.lastReason = a.reason;
       const slow = this.config["slow-start"];
@@ -306,14 +340,12 @@ export class AddressPool {
   private scheduleRefresh(now: number): void {
     let next = Infinity;
     const slow = this.config["slow-start"];
-    for (const m of this.members) {
-      const st = m.id ? this.env.members.get(m.id) : undefined;
-      if (st?.rampStart != null) next = Math.min(next, now + Math.min(1_000, slow / 20));
-    }
+    for (const m of this.members)
+      if (m.memory?.rampStart != null) next = Math.min(next, now + Math.min(1_000, slow / 20));
     if (this.ttlMin !== this.ttlMax && now - this.lastChangeAt < RECENT_CHANGE_MS)
       next = Math.min(next, this.lastChangeAt + RECENT_CHANGE_MS);
-    const at = next === Infinity ? [] : [{ freshUntil: next } as Assessment];
-    this.refresh.schedule(at, now, () => this.rebuild());
+    const at = next === Infinity ? NO_ASSESSMENTS : [{ freshUntil: next } as Assessment];
+    this.refresh.schedule(now, this.rebuildNow, at);
   }
 
   /** Adaptive TTL: short near the shed threshold or within a minute of a change, else long. */
@@ -324,6 +356,8 @@ export class AddressPool {
   }
 
   private family(fam: 4 | 6): Family {
+    const unconfigured = this.unconfigured[fam];
+    if (unconfigured !== null) return unconfigured;
     const qtype = fam === 4 ? T.A : T.AAAA;
     const now = this.env.table.clock();
     const eligible: number[] = [];
@@ -337,13 +371,15 @@ export class AddressPool {
         weight: this.members[i]!.weight,
         factor: this.factors[i]!,
       }));
+      const cumulative = cumulativeWeights(this.policy, candidates);
       return {
         eligible: members,
         answers: members.map((i) =>
           this.memberAnswer(this.members[i]!, fam, this.ttlFor(this.assessments[i]!, now)),
         ),
-        cumulative: cumulativeWeights(this.policy, candidates),
-        order: ranking(this.policy, candidates),
+        cumulative,
+        candidates,
+        order: cumulative === null ? ranking(this.policy, candidates) : null,
         weights: this.config.sticky ? stickyWeights(candidates) : NO_WEIGHTS,
         region,
       };
@@ -354,10 +390,11 @@ export class AddressPool {
       this.streamManagers.some((m) => m.addresses[fam].length > 0) ||
       this.fallbackAddresses[fam].length > 0;
     const { answer, source } = this.fallbackFor(fam, qtype);
-    return {
+    const family: Family = {
       eligible: all.eligible,
       answers: all.answers,
       cumulative: all.cumulative,
+      candidates: all.candidates,
       order: all.order,
       weights: all.weights,
       region: all.region,
@@ -366,6 +403,8 @@ export class AddressPool {
       fallback: answer,
       fallbackSource: source,
     };
+    if (!configured) this.unconfigured[fam] = family;
+    return family;
   }
 
   /**
@@ -409,9 +448,12 @@ export class AddressPool {
   }
 
   private fallbackFor(fam: 4 | 6, qtype: number): { answer: PoolAnswer; source: AnswerSource } {
-    const sms = this.streamManagers.filter(
-      (s, i) => this.smAssessments[i]!.available && s.addresses[fam].length > 0,
-    );
+    const sms =
+      this.streamManagers.length === 0
+        ? NO_TARGETS
+        : this.streamManagers.filter(
+            (s, i) => this.smAssessments[i]!.available && s.addresses[fam].length > 0,
+          );
     if (sms.length > 0) {
       const addrs = sms.slice(0, this.config.answers).flatMap((s) => s.addresses[fam]);
       return { answer: this.addressAnswer(addrs, qtype, "stream-manager"), source: "stream-manager" };
@@ -501,7 +543,7 @@ export class AddressPool {
     const f = qtype === T.A ? this.v4 : qtype === T.AAAA ? this.v6 : null;
     if (f === null || !f.configured) return null;
     if (f.eligible.length === 0 || this.config.mode === "stream-manager") return f.fallback;
-    return f.answers[f.order[0]!]!;
+    return f.answers[this.orderOf(f)[0]!]!;
   }
 
   /** Where A (or AAAA) answers come from now: members, or which fallback. */
@@ -522,7 +564,7 @@ export class AddressPool {
       if (f.cumulative)
         share = (f.cumulative[i]! - (i > 0 ? f.cumulative[i - 1]! : 0)) / f.cumulative[n - 1]!;
       else if (this.policy === "round-robin") share = 1 / n;
-      else share = f.order[0] === i ? 1 : 0;
+      else share = this.orderOf(f)[0] === i ? 1 : 0;
       out.set(memberIndex, share);
     });
     return out;
@@ -600,6 +642,8 @@ function rendezvous(t: Tier, members: readonly Target[], client: Client): number
 }
 
 const NO_WEIGHTS = new Float64Array(0);
+const NO_ASSESSMENTS: readonly Assessment[] = [];
+const NO_TARGETS: readonly Target[] = [];
 
 function stickyWeights(candidates: readonly Candidate[]): Float64Array {
   const out = new Float64Array(candidates.length);

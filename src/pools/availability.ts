@@ -57,31 +57,36 @@ export function assess(
   const capacity = (fresh ? entry.report.capacity : undefined) ?? m.capacity;
   const load = fresh ? entry.report.load : null;
   const utilization = load === null ? 0 : load / capacity;
-  // Whole literals, not spreads of a shared base: this runs for every member of a pool on every
-  // report, and V8's spread path made it the hottest line under a report flood.
-  const make = (reason: Reason, available: boolean, freshUntil: number, shed: boolean): Assessment => ({
+  let reason: Reason;
+  let freshUntil = Infinity;
+  let shed = wasShed;
+  if (m.state === "disabled") reason = "disabled";
+  else if (m.state === "drain") reason = "drained";
+  else if (m.hasProbe && probe?.up !== true) reason = "probe-down";
+  else if (!fresh) {
+    reason = m.hasProbe ? "probe-only" : entry ? "stale" : "no-report";
+    if (m.hasProbe) shed = false;
+  } else {
+    freshUntil = entry.receivedAt + staleAfterMs;
+    const status = entry.report.status;
+    if (status !== "up") reason = status;
+    else {
+      shed = utilization >= (wasShed ? maxUtilization - SHED_HYSTERESIS : maxUtilization);
+      reason = shed ? "shed" : "available";
+    }
+  }
+  // One literal with every field in one order: this runs for every member of a pool on every
+  // report, so all assessments share one shape and nothing else is allocated.
+  return {
     reason,
-    available,
+    available: reason === "available" || reason === "probe-only",
     load,
     capacity,
     utilization,
     ageMs,
     freshUntil,
     shed,
-  });
-  if (m.state === "disabled") return make("disabled", false, Infinity, wasShed);
-  if (m.state === "drain") return make("drained", false, Infinity, wasShed);
-  if (m.hasProbe && probe?.up !== true) return make("probe-down", false, Infinity, wasShed);
-  if (!fresh) {
-    if (m.hasProbe) return make("probe-only", true, Infinity, false);
-    return make(entry ? "stale" : "no-report", false, Infinity, wasShed);
-  }
-  const freshUntil = entry.receivedAt + staleAfterMs;
-  const status = entry.report.status;
-  if (status !== "up") return make(status, false, freshUntil, wasShed);
-  const threshold = wasShed ? maxUtilization - SHED_HYSTERESIS : maxUtilization;
-  if (utilization >= threshold) return make("shed", false, freshUntil, true);
-  return make("available", true, freshUntil, false);
+  };
 }
 
 /**

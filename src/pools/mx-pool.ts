@@ -30,6 +30,7 @@ export class MxPool {
   private assessments: Assessment[] = [];
   private standbyAssessments: Assessment[] = [];
   private readonly expiry = new ExpiryTimer();
+  private readonly rebuildNow = () => this.rebuild();
   private lastState = "";
   /** Targets that are names of address pools: their addresses are chosen per query. */
   private dynamic: { owner: Buffer; pool: AddressPool }[] = [];
@@ -92,7 +93,8 @@ export class MxPool {
     return { ...base, sections };
   }
 
-  rebuild(): void {
+  /** Recomputes the MX answer; `_changed` (the member that changed) does not narrow the work here. */
+  rebuild(_changed?: string): void {
     const now = this.env.table.clock();
     const judge = (m: MxMemberConfig): Assessment =>
       assessMember(
@@ -144,7 +146,7 @@ export class MxPool {
       );
     }
     this.lastState = state;
-    this.expiry.schedule([...this.assessments, ...this.standbyAssessments], now, () => this.rebuild());
+    this.expiry.schedule(now, this.rebuildNow, this.assessments, this.standbyAssessments);
   }
 
   private encode(hosts: Host[], known: MxMemberConfig[]): PoolAnswer {

@@ -44,7 +44,7 @@ export class PoolSet {
 
   /** A member's health changed: rebuild only its pool. */
   memberChanged(id: string): void {
-    this.byMember.get(id)?.rebuild();
+    this.byMember.get(id)?.rebuild(id);
   }
 
   probeSpecs(): ProbeSpec[] {

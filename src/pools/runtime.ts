@@ -57,7 +57,10 @@ export function memberState(env: PoolEnv, id: string): MemberState {
   return s;
 }
 
-/** Assesses one member from the health table and its probe, carrying its shed state across rebuilds. */
+/**
+ * Assesses one member from the health table and its probe, carrying its shed state across
+ * rebuilds. A pool that holds the member's state (from memberState) passes it, saving a lookup.
+ */
 export function assessMember(
   env: PoolEnv,
   id: string,
@@ -65,8 +68,8 @@ export function assessMember(
   now: number,
   staleAfterMs: number,
   maxUtilization: number,
+  state: MemberState = memberState(env, id),
 ): Assessment {
-  const state = memberState(env, id);
   const a = assess(
     input,
     env.table.get(id),
@@ -80,14 +83,19 @@ export function assessMember(
   return a;
 }
 
+function earliestExpiry(list: readonly Assessment[], now: number, next: number): number {
+  for (const x of list) if (x.freshUntil > now && x.freshUntil < next) next = x.freshUntil;
+  return next;
+}
+
 /** Fires once when the earliest fresh report among the assessments goes stale, so stale members leave on time. */
 export class ExpiryTimer {
   private timer: NodeJS.Timeout | null = null;
   private armedFor = Infinity;
 
-  schedule(assessments: Iterable<Assessment>, now: number, fire: () => void): void {
-    let next = Infinity;
-    for (const a of assessments) if (a.freshUntil > now && a.freshUntil < next) next = a.freshUntil;
+  /** Arms for the earliest freshUntil in `a` and `b` (two lists: pools keep members and spares apart). */
+  schedule(now: number, fire: () => void, a: readonly Assessment[], b: readonly Assessment[] = []): void {
+    const next = earliestExpiry(b, now, earliestExpiry(a, now, Infinity));
     // Most reports leave the earliest expiry where it was (another member's): keep that timer
     // rather than re-arming one per report.
     if (next === this.armedFor && this.timer !== null) return;

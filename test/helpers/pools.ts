@@ -11,10 +11,11 @@ import { apex, zoneSet } from "./zones.js";
 
 export const silent = pino({ level: "silent" });
 
-export function poolFixture(yaml: string, extraZone = "") {
+/** `realClock`: the table runs on the monotonic clock, so the pools' own expiry timers apply. */
+export function poolFixture(yaml: string, extraZone = "", realClock = false) {
   const zones = zoneSet({ "example.com.": `${apex("example.com.")}${extraZone}` });
   const clock = { now: 1_000_000 };
-  const table = new HealthTable(silent, () => clock.now);
+  const table = realClock ? new HealthTable(silent) : new HealthTable(silent, () => clock.now);
   const env: PoolEnv = { table, probes: null, members: new Map(), counters: new Map(), log: silent };
   const config = parsePools(yaml, "pools.yaml", zones);
   const set = new PoolSet(config, zones, env);

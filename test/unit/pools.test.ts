@@ -48,6 +48,27 @@ describe("address pools", () => {
     expect(Object.keys(draw(f, 400)).sort()).toEqual(["192.0.2.1", "192.0.2.2"]);
   });
 
+  it("drops a member that stops reporting on time, while the others' reports keep arriving", async () => {
+    // A report rebuilds only its own member's assessment, so the silent member must leave by its
+    // pool's expiry timer, not by waiting for someone else's report.
+    const f = poolFixture(WEB.replace("stale-after: 6s", "stale-after: 300ms"), "", true);
+    try {
+      for (const id of ["a", "b", "c"]) f.report(id, 10);
+      expect(Object.keys(draw(f, 300)).sort()).toEqual(["192.0.2.1", "192.0.2.2", "192.0.2.3"]);
+      const deadline = Date.now() + 5_000;
+      let seen = Object.keys(draw(f, 300));
+      while (seen.includes("192.0.2.3") && Date.now() < deadline) {
+        f.report("a", 10);
+        f.report("b", 10);
+        await new Promise((r) => setTimeout(r, 50));
+        seen = Object.keys(draw(f, 300));
+      }
+      expect(seen.sort()).toEqual(["192.0.2.1", "192.0.2.2"]);
+    } finally {
+      f.set.dispose();
+    }
+  });
+
   it("never answers a member that is down, drained, busy or stale", () => {
     const f = poolFixture(WEB);
     f.report("a", 10, { status: "down" });
@@ -205,6 +226,40 @@ describe("property: unavailable members are never answered", () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe("property: a report's partial rebuild equals a full rebuild", () => {
+  it("holds for any sequence of reports, probes aside", () => {
+    const report = fc.record({
+      member: fc.constantFrom("a", "b", "c"),
+      status: fc.constantFrom("up", "down", "drain", "busy"),
+      load: fc.double({ min: 0, max: 150, noNaN: true }),
+      capacity: fc.option(fc.integer({ min: 1, max: 400 }), { nil: undefined }),
+      advanceMs: fc.integer({ min: 0, max: 3_000 }),
+    });
+    const snapshot = (f: ReturnType<typeof poolFixture>) => {
+      const pool = f.set.byName.get("web")!;
+      if (pool.kind !== "a") throw new Error("web is an address pool");
+      return {
+        members: pool.describe().map(({ ageMs: _age, ...rest }) => rest),
+        shares: [...pool.shares(T.A)],
+      };
+    };
+    fc.assert(
+      fc.property(fc.array(report, { minLength: 1, maxLength: 30 }), (reports) => {
+        const f = poolFixture(WEB);
+        for (const r of reports) {
+          // Time passes only through advance, which rebuilds in full as the expiry timer would.
+          f.advance(r.advanceMs);
+          f.report(r.member, r.load, { status: r.status, ...(r.capacity ? { capacity: r.capacity } : {}) });
+          const partial = snapshot(f);
+          f.set.byName.get("web")!.rebuild();
+          expect(snapshot(f)).toEqual(partial);
+        }
+      }),
+      { numRuns: 200 },
     );
   });
 });
