@@ -100,7 +100,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     : new MemoryHealthStore(table);
   let catalog: Catalog | null = null;
   const probes = new ProbeSet((id) => catalog?.pools?.memberChanged(id), log);
-  const env: PoolEnv = { table, probes, members: new Map(), counters: new Map(), log };
+  const env: PoolEnv = { table, probes, members: new Map(), counters: new Map(), log, quiet: true };
   const observer = opts.logQueries
     ? (q: { qname: string; qtype: number }, rcode: number, transport: string) =>
         log.info({ qname: displayName(q.qname), qtype: typeName(q.qtype), rcode, transport }, "query")
@@ -114,6 +114,13 @@ export async function serve(opts: ServeOptions): Promise<void> {
   catalog.load();
   // Reports first, sockets second: never answer from an empty view while reports exist.
   await store.start();
+  env.quiet = false;
+  const fallingBack = catalog.pools?.withoutMembers() ?? [];
+  if (fallingBack.length > 0)
+    log.warn(
+      { count: fallingBack.length, pools: fallingBack.slice(0, 20) },
+      "pools with no available member at start: answering from their fallback",
+    );
 
   const limiter =
     opts.rrlRate > 0

@@ -530,7 +530,7 @@ export class AddressPool {
       f.eligible.length > 0 && this.config.mode === "direct" ? "member" : f.fallbackSource;
     const previous = this.lastSource[fam];
     this.lastSource[fam] = source;
-    if (previous === source || (previous === null && source === "member")) return;
+    if (previous === source || (previous === null && source === "member") || this.env.quiet) return;
     const level = source === "member" || source === "stream-manager" ? "info" : "warn";
     this.env.log[level](
       { pool: this.name, family: fam === 4 ? "A" : "AAAA", from: previous, to: source },

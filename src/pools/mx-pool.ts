@@ -138,7 +138,7 @@ export class MxPool {
         [...primaries, ...this.config.members, ...this.config.standby],
       );
     }
-    if (state !== this.lastState && this.lastState !== "") {
+    if (state !== this.lastState && this.lastState !== "" && !this.env.quiet) {
       const level = role === "primary" && primaries.length > 0 ? "info" : "warn";
       this.env.log[level](
         { pool: this.name, primaries: primaries.map((m) => m.id), role, relays: relays.length },

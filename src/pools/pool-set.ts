@@ -3,6 +3,7 @@
  * member's health changes (so a report costs work in proportion to its pool, not to all members).
  */
 import type { ProbeSpec } from "../health/probe.js";
+import { T } from "../zone/types.js";
 import type { ZoneSet } from "../zone/zoneset.js";
 import { AddressPool } from "./address-pool.js";
 import type { PoolsConfig } from "./config.js";
@@ -40,6 +41,17 @@ export class PoolSet {
 
   memberIds(): Set<string> {
     return new Set(this.byMember.keys());
+  }
+
+  /** Pools answering A or AAAA from a fallback (or SERVFAIL) because no member is available. */
+  withoutMembers(): string[] {
+    const out: string[] = [];
+    for (const p of this.byName.values()) {
+      if (p.kind !== "a") continue;
+      const sources = [p.source(T.A), p.source(T.AAAA)];
+      if (sources.some((s) => s !== null && s !== "member" && s !== "stream-manager")) out.push(p.name);
+    }
+    return out;
   }
 
   /** A member's health changed: rebuild only its pool. */

@@ -36,6 +36,12 @@ export interface PoolEnv {
   /** Answer counters by "pool\u0000source\u0000member", read by metrics and status. */
   counters: Map<string, Counter>;
   log: Logger;
+  /**
+   * True while the server starts and its health view loads: pools then pass through fallback
+   * before their reports arrive, and a line per pool for that would bury the log (serve logs one
+   * summary once the view is loaded instead).
+   */
+  quiet?: boolean;
 }
 
 export function counterFor(env: PoolEnv, pool: string, source: AnswerSource, member = ""): Counter {

@@ -91,6 +91,27 @@ describe("standalone (no Redis)", () => {
     expect(((await bad.json()) as { error: string }).error).toMatch(/^load: /);
   });
 
+  it("sums up pools without members in one line at start, then logs each pool's source changes", async () => {
+    const many = Array.from(
+      { length: 30 },
+      (_, i) =>
+        `  p${i}:\n    names: [p${i}.example.com.]\n    members:\n      - {id: m${i}, address: 192.0.2.${i + 1}}`,
+    );
+    tmp.write("pools.yaml", `pools:\n${many.join("\n")}\n`);
+    server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0"]);
+    const byMsg = (msg: string) => server!.logs().filter((l) => l["msg"] === msg);
+    await waitFor(() => byMsg("lbdns serving").length === 1);
+    expect(byMsg("pool answer source changed")).toEqual([]);
+    expect(byMsg("pools with no available member at start: answering from their fallback")).toMatchObject([
+      { level: 40, count: 30 },
+    ]);
+    await run(process.execPath, [CLI, "report", "--server", server.admin!, "--member", "m7", "--load", "10"]);
+    await waitFor(() => byMsg("pool answer source changed").length === 1);
+    expect(byMsg("pool answer source changed")).toMatchObject([
+      { pool: "p7", from: "servfail", to: "member" },
+    ]);
+  });
+
   it("requires the bearer token when one is set, and refuses a public admin address without one", async () => {
     tmp.write("pools.yaml", POOLS);
     server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0", "--admin-token", "s3cret"]);
