@@ -1,5 +1,6 @@
 /** Real processes for the bench and the soak: free ports, redis-server, and lbdns itself. */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { Redis } from "ioredis";
@@ -16,6 +17,16 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** CPU time (user + system, in seconds) a process has used so far, from /proc (Linux). */
+export function cpuSeconds(pid: number): number {
+  // Fields after the ")" that ends the command name: utime and stime are the 12th and 13th.
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** USER_HZ: the unit of /proc's CPU times, 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS = 100;
 
 let tasksetFound: boolean | undefined;
 

@@ -3,7 +3,8 @@
  *
  *   node dist/bench/report-flood.js REDIS_PORT RATE POOLS MEMBERS_PER_POOL SECONDS
  *
- * Members are named p<pool>-m<member>. Every report carries a new load and ts, so each one is a
+ * Members are named p<pool>-m<member>, each report for one drawn at random (agents report on
+ * their own clocks, not in pool order). Every report carries a new load and ts, so each one is a
  * real change for the server. Reports go out every 10 ms in one pipeline of SET+PUBLISH pairs
  * (the contract's key and channel). Prints one JSON line with what was sent when done, or when
  * stopped with SIGTERM.
@@ -23,7 +24,6 @@ const TICK_MS = 10;
 const redis = new Redis({ port, host: "127.0.0.1" });
 const members = pools * perPool;
 let sent = 0;
-let next = 0;
 let ts = Date.now();
 const started = performance.now();
 const ends = started + seconds * 1000;
@@ -46,7 +46,7 @@ function tick(): void {
   const due = Math.floor(((now - started) / 1000) * rate) - sent;
   const p = redis.pipeline();
   for (let i = 0; i < due; i++) {
-    const n = next++ % members;
+    const n = Math.floor(Math.random() * members);
     const member = `p${Math.floor(n / perPool)}-m${n % perPool}`;
     const json = JSON.stringify({
       v: 1,
