@@ -58,6 +58,17 @@ const DROP: Decoded = Object.freeze({ ok: false, drop: true }) as Decoded;
 const FORMERR = 1;
 const NOTIMP = 4;
 
+/** An error outcome; a plain function, since a closure here would be allocated for every query. */
+function failed(
+  id: number,
+  flags: number,
+  rcode: number,
+  questionEnd = 0,
+  edns: Edns | null = null,
+): Decoded {
+  return { ok: false, drop: false, rcode, id, flags, questionEnd, edns };
+}
+
 export function decodeQuery(buf: Buffer): Decoded {
   if (buf.length < 12) return DROP;
   const id = buf.readUInt16BE(0);
@@ -68,38 +79,29 @@ export function decodeQuery(buf: Buffer): Decoded {
   const ancount = buf.readUInt16BE(6);
   const nscount = buf.readUInt16BE(8);
   const arcount = buf.readUInt16BE(10);
-  const fail = (rcode: number, questionEnd = 0, edns: Edns | null = null): Decoded => ({
-    ok: false,
-    drop: false,
-    rcode,
-    id,
-    flags,
-    questionEnd,
-    edns,
-  });
-  if (qdcount !== 1) return fail(opcode === 0 ? FORMERR : NOTIMP);
+  if (qdcount !== 1) return failed(id, flags, opcode === 0 ? FORMERR : NOTIMP);
   const name = readQuestionName(buf, 12);
-  if (name === null || name.end + 4 > buf.length) return fail(FORMERR);
+  if (name === null || name.end + 4 > buf.length) return failed(id, flags, FORMERR);
   const qtype = buf.readUInt16BE(name.end);
   const qclass = buf.readUInt16BE(name.end + 2);
   const questionEnd = name.end + 4;
-  if (opcode !== 0) return fail(NOTIMP, questionEnd);
-  if (ancount !== 0 || nscount !== 0) return fail(FORMERR, questionEnd);
+  if (opcode !== 0) return failed(id, flags, NOTIMP, questionEnd);
+  if (ancount !== 0 || nscount !== 0) return failed(id, flags, FORMERR, questionEnd);
 
   let edns: Edns | null = null;
   let o = questionEnd;
   for (let i = 0; i < arcount; i++) {
     const nameEnd = skipName(buf, o);
-    if (nameEnd < 0 || nameEnd + 10 > buf.length) return fail(FORMERR, questionEnd);
+    if (nameEnd < 0 || nameEnd + 10 > buf.length) return failed(id, flags, FORMERR, questionEnd);
     const type = buf.readUInt16BE(nameEnd);
     const rdlen = buf.readUInt16BE(nameEnd + 8);
     const rdataStart = nameEnd + 10;
     const rdataEnd = rdataStart + rdlen;
-    if (rdataEnd > buf.length) return fail(FORMERR, questionEnd);
+    if (rdataEnd > buf.length) return failed(id, flags, FORMERR, questionEnd);
     if (type === T.OPT) {
       // RFC 6891 §6.1.1: one OPT, owned by the root.
-      if (edns !== null || nameEnd !== o + 1) return fail(FORMERR, questionEnd);
-      if (!optionsWellFormed(buf, rdataStart, rdataEnd)) return fail(FORMERR, questionEnd);
+      if (edns !== null || nameEnd !== o + 1) return failed(id, flags, FORMERR, questionEnd);
+      if (!optionsWellFormed(buf, rdataStart, rdataEnd)) return failed(id, flags, FORMERR, questionEnd);
       const ttl = buf.readUInt32BE(nameEnd + 4);
       edns = {
         udpSize: buf.readUInt16BE(nameEnd + 2),
@@ -112,7 +114,7 @@ export function decodeQuery(buf: Buffer): Decoded {
       if (rdataEnd > rdataStart) {
         const ecs = clientSubnet(buf, rdataStart, rdataEnd);
         // RFC 7871 §7.1.2: a malformed ECS option gets FORMERR (our OPT still goes back).
-        if (ecs === false) return fail(FORMERR, questionEnd, { ...edns, ecs: null });
+        if (ecs === false) return failed(id, flags, FORMERR, questionEnd, { ...edns, ecs: null });
         edns.ecs = ecs;
       }
     }
