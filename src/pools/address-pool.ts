@@ -279,8 +279,19 @@ export class AddressPool {
     // rebuilds read are updated in place.
     if (index !== undefined && this.assessments.length > 0) {
       const was = this.assessments[index]!.available;
-      this.assessments[index] = judge(this.members[index]!);
-      if (was !== this.assessments[index].available) this.lastChangeAt = now;
+      const a = judge(this.members[index]!);
+      this.assessments[index] = a;
+      if (was !== a.available) this.lastChangeAt = now;
+      else if (this.v4.byRegion === null && this.v6.byRegion === null && !this.config["weigh-rtt"]) {
+        // The usual report: same members available, one load changed. Update that member's
+        // weight and answer in the snapshots rather than building them anew.
+        this.factors[index] = this.factorOf(this.members[index]!, a, now, 0);
+        this.updateMember(this.v4, 4, index, now);
+        this.updateMember(this.v6, 6, index, now);
+        this.expiry.schedule(now, this.rebuildNow, this.assessments, this.smAssessments);
+        this.scheduleRefresh(now);
+        return;
+      }
     } else {
       const before = this.assessments;
       this.assessments = this.members.map(judge);
@@ -297,6 +308,24 @@ export class AddressPool {
     this.logSourceChange(6, this.v6);
     this.expiry.schedule(now, this.rebuildNow, this.assessments, this.smAssessments);
     this.scheduleRefresh(now);
+  }
+
+  /** One member's new load in a family's snapshot, its eligibility unchanged. */
+  private updateMember(f: Family, fam: 4 | 6, index: number, now: number): void {
+    if (!f.configured) return;
+    const p = f.eligible.indexOf(index);
+    if (p < 0) return;
+    const a = this.assessments[index]!;
+    const c = f.candidates[p]!;
+    c.utilization = a.utilization;
+    c.capacity = a.capacity;
+    c.factor = this.factors[index]!;
+    f.answers[p] = this.memberAnswer(this.members[index]!, fam, this.ttlFor(a, now));
+    if (f.cumulative !== null) {
+      cumulativeWeights(this.policy, f.candidates, f.cumulative);
+      f.order = null; // made again when next asked
+    } else f.order = ranking(this.policy, f.candidates);
+    if (this.config.sticky) f.weights[p] = stickyWeight(c);
   }
 
   /**

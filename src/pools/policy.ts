@@ -44,10 +44,17 @@ export function nextDraw(prev: number): number {
   return next >= 1 ? next - 1 : next;
 }
 
-/** Cumulative weights for the random policies; null for the deterministic ones. */
-export function cumulativeWeights(policy: Policy, candidates: readonly Candidate[]): Float64Array | null {
+/**
+ * Cumulative weights for the random policies; null for the deterministic ones. `into`: an array
+ * of the right length to refill instead of allocating one.
+ */
+export function cumulativeWeights(
+  policy: Policy,
+  candidates: readonly Candidate[],
+  into?: Float64Array,
+): Float64Array | null {
   if (policy !== "headroom" && policy !== "weighted") return null;
-  const out = new Float64Array(candidates.length);
+  const out = into ?? new Float64Array(candidates.length);
   let total = 0;
   for (let i = 0; i < candidates.length; i++) {
     const c = candidates[i]!;
