@@ -277,20 +277,23 @@ export class AddressPool {
     const index = changed === undefined ? undefined : this.memberIndex.get(changed);
     // Snapshots are replaced or updated between queries, never during one, so arrays that only
     // rebuilds read are updated in place.
+    let inPlace = false;
     if (index !== undefined && this.assessments.length > 0) {
       const was = this.assessments[index]!.available;
       const a = judge(this.members[index]!);
       this.assessments[index] = a;
       if (was !== a.available) this.lastChangeAt = now;
-      else if (this.v4.byRegion === null && this.v6.byRegion === null && !this.config["weigh-rtt"]) {
-        // The usual report: same members available, one load changed. Update that member's
-        // weight and answer in the snapshots rather than building them anew.
+      // The usual report: same members available, one load changed. Update that member's weight
+      // and answer in the snapshots rather than building them anew.
+      inPlace =
+        was === a.available &&
+        this.v4.byRegion === null &&
+        this.v6.byRegion === null &&
+        !this.config["weigh-rtt"];
+      if (inPlace) {
         this.factors[index] = this.factorOf(this.members[index]!, a, now, 0);
         this.updateMember(this.v4, 4, index, now);
         this.updateMember(this.v6, 6, index, now);
-        this.expiry.schedule(now, this.rebuildNow, this.assessments, this.smAssessments);
-        this.scheduleRefresh(now);
-        return;
       }
     } else {
       const before = this.assessments;
@@ -299,13 +302,15 @@ export class AddressPool {
       for (let i = 0; i < before.length; i++)
         if (before[i]!.available !== this.assessments[i]!.available) this.lastChangeAt = now;
     }
-    const meanRtt = this.config["weigh-rtt"] ? this.meanRtt() : 0;
-    for (let i = 0; i < this.members.length; i++)
-      this.factors[i] = this.factorOf(this.members[i]!, this.assessments[i]!, now, meanRtt);
-    this.v4 = this.family(4);
-    this.v6 = this.family(6);
-    this.logSourceChange(4, this.v4);
-    this.logSourceChange(6, this.v6);
+    if (!inPlace) {
+      const meanRtt = this.config["weigh-rtt"] ? this.meanRtt() : 0;
+      for (let i = 0; i < this.members.length; i++)
+        this.factors[i] = this.factorOf(this.members[i]!, this.assessments[i]!, now, meanRtt);
+      this.v4 = this.family(4);
+      this.v6 = this.family(6);
+      this.logSourceChange(4, this.v4);
+      this.logSourceChange(6, this.v6);
+    }
     this.expiry.schedule(now, this.rebuildNow, this.assessments, this.smAssessments);
     this.scheduleRefresh(now);
   }
