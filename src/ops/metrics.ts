@@ -144,31 +144,39 @@ export function createMetrics(
       eachMember((pool, m) => this.inc({ pool, reason: m.reason }));
     },
   });
-  new Gauge({
+  /** A gauge per pool and member; `value` null leaves the member out (no report to read). */
+  const memberGauge = ({
+    name,
+    help,
+    value,
+  }: {
+    name: string;
+    help: string;
+    value: (m: MemberView) => number | null;
+  }) =>
+    new Gauge({
+      name,
+      aggregator: "first", // with --workers: every worker holds the same view
+      help,
+      labelNames: ["pool", "member"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        eachMember((pool, m) => {
+          const v = value(m);
+          if (v !== null) this.set({ pool, member: m.id }, v);
+        });
+      },
+    });
+  memberGauge({
     name: "lbdns_member_report_age_seconds",
-    aggregator: "first", // with --workers: every worker holds the same view
     help: "Age of each member's latest health report, counted from when this server received it",
-    labelNames: ["pool", "member"],
-    registers: [registry],
-    collect() {
-      this.reset();
-      eachMember((pool, m) => {
-        if (m.ageMs !== null) this.set({ pool, member: m.id }, m.ageMs / 1000);
-      });
-    },
+    value: (m) => (m.ageMs === null ? null : m.ageMs / 1000),
   });
-  new Gauge({
+  memberGauge({
     name: "lbdns_member_utilization",
-    aggregator: "first", // with --workers: every worker holds the same view
     help: "Each member's load / capacity from its latest report",
-    labelNames: ["pool", "member"],
-    registers: [registry],
-    collect() {
-      this.reset();
-      eachMember((pool, m) => {
-        if (m.load !== null) this.set({ pool, member: m.id }, m.utilization);
-      });
-    },
+    value: (m) => (m.load === null ? null : m.utilization),
   });
   registry.registerMetric(latencyHistogram(queries));
   return registry;
