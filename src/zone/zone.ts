@@ -12,12 +12,23 @@ import { isSubdomain, keyOf, labelCount, parentKey, parseName, toWire } from "./
 import { readWireName, soaMinimum, soaSerial, targetOffset } from "./rdata.js";
 import { T, typeName } from "./types.js";
 
+/** One item kept bare, or several in an array: most names hold one RRset, most RRsets one record. */
+type OneOrMore<T> = T | T[];
+
+function listOf<T>(x: OneOrMore<T>): readonly T[] {
+  return Array.isArray(x) ? x : [x];
+}
+
+function countOf<T>(x: OneOrMore<T>): number {
+  return Array.isArray(x) ? x.length : 1;
+}
+
 /**
  * The records of one type at one name. Most sets hold one record, so that one is kept without
  * an array around it.
  */
 export class RRset {
-  private data: Buffer | Buffer[];
+  private data: OneOrMore<Buffer>;
 
   constructor(
     readonly type: number,
@@ -28,16 +39,15 @@ export class RRset {
   }
 
   get rdatas(): readonly Buffer[] {
-    return Array.isArray(this.data) ? this.data : [this.data];
+    return listOf(this.data);
   }
 
   get size(): number {
-    return Array.isArray(this.data) ? this.data.length : 1;
+    return countOf(this.data);
   }
 
   includes(rdata: Buffer): boolean {
-    const d = this.data;
-    return Array.isArray(d) ? d.some((x) => x.equals(rdata)) : d.equals(rdata);
+    return listOf(this.data).some((x) => x.equals(rdata));
   }
 
   /** Adds a record the set does not hold yet (an RRset is a set, RFC 2181 §5). */
@@ -55,7 +65,7 @@ export class RRset {
 
 export class ZoneNode {
   /** One RRset kept bare, as most names have one; null for an empty non-terminal. */
-  private sets: RRset | RRset[] | null = null;
+  private sets: OneOrMore<RRset> | null = null;
   /** Closest delegation point at or above this node (below the apex), if any. */
   cut: ZoneNode | null = null;
   /** The `*` child of this node, the source of synthesis for names below it. */
@@ -85,8 +95,7 @@ export class ZoneNode {
 
   /** The RRsets in the order their first records appeared. */
   get rrsets(): readonly RRset[] {
-    const s = this.sets;
-    return s === null ? [] : Array.isArray(s) ? s : [s];
+    return this.sets === null ? [] : listOf(this.sets);
   }
 
   rrset(type: number): RRset | undefined {
@@ -102,8 +111,7 @@ export class ZoneNode {
   }
 
   get typeCount(): number {
-    const s = this.sets;
-    return s === null ? 0 : Array.isArray(s) ? s.length : 1;
+    return this.sets === null ? 0 : countOf(this.sets);
   }
 
   /** Adds a record the node does not hold yet; returns its RRset. */
@@ -121,10 +129,9 @@ export class ZoneNode {
 
   /** Exact-size arrays for the zone's whole life, once it is built. */
   trim(): void {
-    const s = this.sets;
-    if (s === null) return;
-    if (Array.isArray(s)) for (const set of s) set.trim();
-    else s.trim();
+    // Not through listOf: this runs once per node at load, and a bare set needs no array.
+    if (Array.isArray(this.sets)) for (const set of this.sets) set.trim();
+    else this.sets?.trim();
   }
 }
 
