@@ -12,10 +12,10 @@ import { join } from "node:path";
 import DNS from "dns2";
 import fc from "fast-check";
 import { pino } from "pino";
-import { Responder, type Transport } from "../src/dns/responder.js";
+import { Catalog } from "../src/app/catalog.js";
 import { HealthTable } from "../src/health/table.js";
-import { Catalog } from "../src/ops/catalog.js";
 import type { PoolEnv } from "../src/pools/runtime.js";
+import { Responder, type Transport } from "../src/server/responder.js";
 import { ZoneSet } from "../src/zone/zoneset.js";
 
 const { Packet } = DNS;

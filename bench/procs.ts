@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 
 export const ROOT = join(import.meta.dirname, "../..");
-export const CLI = join(ROOT, "dist/src/cli/main.js");
+export const CLI = join(ROOT, "dist/src/cli/bin.js");
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

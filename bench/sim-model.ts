@@ -12,9 +12,9 @@ import type { Client } from "../src/pools/client.js";
 import { parsePools } from "../src/pools/config.js";
 import { PoolSet } from "../src/pools/pool-set.js";
 import type { Counter, PoolEnv } from "../src/pools/runtime.js";
+import { keyOf, parseName } from "../src/proto/name.js";
+import { T } from "../src/proto/types.js";
 import { loadZoneFile } from "../src/zone/load.js";
-import { keyOf, parseName } from "../src/zone/name.js";
-import { T } from "../src/zone/types.js";
 import { ZoneSet } from "../src/zone/zoneset.js";
 
 export interface SimParams {

@@ -8,11 +8,13 @@
  *   http:URL       a number, or a JSON field with http:URL#path.to.field
  *   cmd:COMMAND    a command (sh -c) that prints a number
  */
+
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
+import { UserError } from "../lib/errors.js";
 
-export class AgentConfigError extends Error {}
+export class AgentConfigError extends UserError {}
 
 export type LoadSpec =
   | { kind: "loadavg" }

@@ -7,8 +7,8 @@
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { postToServer, publishToRedis } from "../health/publish.js";
+import { redisOptions } from "../health/redis-client.js";
 import { backoff } from "../health/redis-store.js";
-import { redisOptions } from "../health/redis-url.js";
 import type { Report } from "../health/report.js";
 
 export interface Publisher {

@@ -1,12 +1,23 @@
 /** `lbdns agent`: measure load and service health beside a server, and publish reports. */
+import { Command, Option } from "commander";
 import { Agent } from "../agent/agent.js";
 import { type AgentSpec, buildMembers, readAgentFile } from "../agent/config.js";
-import { AgentConfigError } from "../agent/load.js";
 import { HttpPublisher, type Publisher, RedisPublisher } from "../agent/publisher.js";
-import { redisOptions } from "../health/redis-url.js";
-import { createLogger } from "../ops/logger.js";
+import { redisOptions } from "../health/redis-client.js";
+import { UserError } from "../lib/errors.js";
+import { createLogger } from "../lib/logger.js";
 import { parseDuration } from "../pools/schema.js";
-import { CliError } from "./errors.js";
+import {
+  collect,
+  duration,
+  logLevelOption,
+  positive,
+  positiveInt,
+  redisOption,
+  redisPrefixOption,
+  serverOption,
+  tokenOption,
+} from "./options.js";
 
 export interface AgentOptions {
   member?: string;
@@ -31,50 +42,44 @@ export interface AgentOptions {
 function ms(value: string | number | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const v = parseDuration(value);
-  if (v === undefined) throw new CliError(`${name}: '${value}' is not a duration`);
+  if (v === undefined) throw new UserError(`${name}: '${value}' is not a duration`);
   return v;
 }
 
 export function agentSpec(opts: AgentOptions): AgentSpec {
-  try {
-    const file = opts.config ? readAgentFile(opts.config) : undefined;
-    if (file && opts.member)
-      throw new CliError("--member and --config are alternatives: list members in the file");
-    if (!file && !opts.member)
-      throw new CliError("say which member this agent reports for: --member ID (or --config FILE)");
-    const redis = opts.redis ?? file?.redis;
-    const server = opts.server ?? file?.server;
-    if (!redis && !server)
-      throw new CliError("say where to publish: --redis URL (or LBDNS_REDIS_URL) or --server URL");
-    if (redis && server) throw new CliError("--redis and --server are alternatives: give one");
-    if (redis) redisOptions(redis);
-    const intervalMs = opts.interval ?? file?.interval ?? 2_000;
-    const timeoutMs = opts.timeout ?? file?.timeout ?? Math.min(intervalMs, 2_000);
-    const members = file
-      ? buildMembers(file.members, timeoutMs)
-      : buildMembers(
-          [{ member: opts.member!, capacity: opts.capacity, load: opts.load, check: opts.check }],
-          timeoutMs,
-        );
-    return {
-      ...(redis ? { redis } : {}),
-      ...(server ? { server } : {}),
-      ...((opts.token ?? file?.token) ? { token: opts.token ?? file?.token } : {}),
-      prefix: opts.redisPrefix ?? file?.["redis-prefix"] ?? "lbdns:",
-      intervalMs,
-      expiryMs: opts.expiry ?? file?.expiry ?? 3 * intervalMs,
-      timeoutMs,
-      rise: opts.rise ?? file?.rise ?? 2,
-      fall: opts.fall ?? file?.fall ?? 3,
-      drainGraceMs: opts.drainGrace ?? ms(file?.["drain-grace"], "drain-grace") ?? 0,
-      onExit: opts.onExit ?? file?.["on-exit"] ?? "drain",
-      members,
-    };
-  } catch (e) {
-    if (e instanceof AgentConfigError || (e instanceof Error && e.name === "RedisUrlError"))
-      throw new CliError(e.message);
-    throw e;
-  }
+  const file = opts.config ? readAgentFile(opts.config) : undefined;
+  if (file && opts.member)
+    throw new UserError("--member and --config are alternatives: list members in the file");
+  if (!file && !opts.member)
+    throw new UserError("say which member this agent reports for: --member ID (or --config FILE)");
+  const redis = opts.redis ?? file?.redis;
+  const server = opts.server ?? file?.server;
+  if (!redis && !server)
+    throw new UserError("say where to publish: --redis URL (or LBDNS_REDIS_URL) or --server URL");
+  if (redis && server) throw new UserError("--redis and --server are alternatives: give one");
+  if (redis) redisOptions(redis);
+  const intervalMs = opts.interval ?? file?.interval ?? 2_000;
+  const timeoutMs = opts.timeout ?? file?.timeout ?? Math.min(intervalMs, 2_000);
+  const members = file
+    ? buildMembers(file.members, timeoutMs)
+    : buildMembers(
+        [{ member: opts.member!, capacity: opts.capacity, load: opts.load, check: opts.check }],
+        timeoutMs,
+      );
+  return {
+    ...(redis ? { redis } : {}),
+    ...(server ? { server } : {}),
+    ...((opts.token ?? file?.token) ? { token: opts.token ?? file?.token } : {}),
+    prefix: opts.redisPrefix ?? file?.["redis-prefix"] ?? "lbdns:",
+    intervalMs,
+    expiryMs: opts.expiry ?? file?.expiry ?? 3 * intervalMs,
+    timeoutMs,
+    rise: opts.rise ?? file?.rise ?? 2,
+    fall: opts.fall ?? file?.fall ?? 3,
+    drainGraceMs: opts.drainGrace ?? ms(file?.["drain-grace"], "drain-grace") ?? 0,
+    onExit: opts.onExit ?? file?.["on-exit"] ?? "drain",
+    members,
+  };
 }
 
 export async function agent(opts: AgentOptions): Promise<void> {
@@ -100,4 +105,53 @@ export async function agent(opts: AgentOptions): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+}
+
+export function agentCommand(): Command {
+  return new Command("agent")
+    .description(
+      "measure a server's load and health beside it and publish reports (every interval, and drain on SIGTERM)",
+    )
+    .option("--member <id>", "member id, as in pools.yaml")
+    .option("--config <file>", "YAML file listing several members (see README)")
+    .addOption(redisOption())
+    .addOption(redisPrefixOption(false))
+    .addOption(serverOption("post to a server's admin endpoint instead"))
+    .addOption(tokenOption())
+    .option("--interval <duration>", "how often to measure and report (default: 2s)", duration("--interval"))
+    .option("--capacity <n>", "capacity in load units (default: 100)", positive("--capacity"))
+    .option(
+      "--load <source>",
+      "load source, repeatable; the first is the load, all go to metrics: loadavg, cpu, conns:PORT, http:URL[#field], cmd:COMMAND (default: loadavg)",
+      collect,
+    )
+    .option(
+      "--check <check>",
+      "service check, repeatable; sets status: tcp:HOST:PORT, http:URL, smtp:HOST:PORT",
+      collect,
+    )
+    .option(
+      "--timeout <duration>",
+      "timeout of each check and load source (default: min(interval, 2s))",
+      duration("--timeout"),
+    )
+    .option(
+      "--rise <n>",
+      "successes before a failed check counts as up again (default: 2)",
+      positiveInt("--rise"),
+    )
+    .option("--fall <n>", "failures before a check counts as down (default: 3)", positiveInt("--fall"))
+    .option("--expiry <duration>", "Redis key expiry (default: 3 x interval)", duration("--expiry"))
+    .option(
+      "--drain-grace <duration>",
+      "on SIGTERM, wait this long after publishing drain (default: 0)",
+      duration("--drain-grace", true),
+    )
+    .addOption(
+      new Option("--on-exit <status>", "status published on SIGTERM/SIGINT").choices(["drain", "down"]),
+    )
+    .addOption(logLevelOption())
+    .action(async (opts) => {
+      await agent(opts);
+    });
 }

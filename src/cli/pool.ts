@@ -4,13 +4,16 @@
  * survive. Every edit holds the zones directory's lock, is validated against the zones as a whole
  * file, and replaces pools.yaml atomically; a running server picks it up on its own.
  */
+
 import { existsSync, readFileSync } from "node:fs";
+import { Command, Option } from "commander";
 import { type Document, isMap, isSeq, parse, parseDocument, stringify, YAMLMap, type YAMLSeq } from "yaml";
-import { withLock, writeAtomic } from "../ops/files.js";
+import { UserError } from "../lib/errors.js";
+import { withLock, writeAtomic } from "../lib/files.js";
 import { PoolsError, parsePools, poolsFileFor } from "../pools/config.js";
 import { loadZoneDir } from "../zone/load.js";
 import { ZoneSet } from "../zone/zoneset.js";
-import { CliError } from "./errors.js";
+import { jsonOption, number, poolsOption, positive, positiveInt, zonesOption } from "./options.js";
 
 export interface PoolContext {
   zones: string;
@@ -24,14 +27,14 @@ function poolsFile(ctx: PoolContext): string {
 
 function readDoc(file: string): Document {
   const doc = existsSync(file) ? parseDocument(readFileSync(file, "utf8")) : parseDocument("pools: {}\n");
-  if (doc.errors.length > 0) throw new CliError(`${file}: ${doc.errors[0]!.message.split("\n")[0]}`);
+  if (doc.errors.length > 0) throw new UserError(`${file}: ${doc.errors[0]!.message.split("\n")[0]}`);
   if (!doc.has("pools")) doc.set("pools", new YAMLMap());
   return doc;
 }
 
 function poolNode(doc: Document, pool: string): YAMLMap {
   const node = doc.getIn(["pools", pool]);
-  if (!isMap(node)) throw new CliError(`no pool '${pool}'`);
+  if (!isMap(node)) throw new UserError(`no pool '${pool}'`);
   return node;
 }
 
@@ -52,7 +55,7 @@ function memberIndex(doc: Document, pool: string, id: string): { seq: YAMLSeq; i
     const index = seq.items.findIndex((m) => isMap(m) && m.get("id") === id);
     if (index >= 0) return { seq, index };
   }
-  throw new CliError(`pool '${pool}' has no member '${id}'`);
+  throw new UserError(`pool '${pool}' has no member '${id}'`);
 }
 
 /** Loads, changes, validates against the zones, and writes pools.yaml; prints `done`. */
@@ -66,7 +69,7 @@ async function editPools(ctx: PoolContext, change: (doc: Document) => string): P
     try {
       parsePools(text, file, new ZoneSet(loadZoneDir(ctx.zones).zones));
     } catch (e) {
-      if (e instanceof PoolsError) throw new CliError(e.problems[0]!);
+      if (e instanceof PoolsError) throw new UserError(e.problems[0]!);
       throw e;
     }
     writeAtomic(file, text);
@@ -77,7 +80,7 @@ async function editPools(ctx: PoolContext, change: (doc: Document) => string): P
 
 export function poolCreate(ctx: PoolContext, pool: string, names: string[], type: "a" | "mx"): Promise<void> {
   return editPools(ctx, (doc) => {
-    if (doc.hasIn(["pools", pool])) throw new CliError(`pool '${pool}' already exists`);
+    if (doc.hasIn(["pools", pool])) throw new UserError(`pool '${pool}' already exists`);
     const node = doc.createNode(type === "mx" ? { type: "mx", names, members: [] } : { names, members: [] });
     (doc.get("pools") as YAMLMap).set(pool, node);
     return `created pool '${pool}' for ${names.join(", ")}`;
@@ -105,7 +108,7 @@ export function poolAddMember(
     const member: Record<string, unknown> = { id };
     if (isMx) {
       if (!opts.host)
-        throw new CliError(`pool '${pool}' is an MX pool: give the mail server's name with --host`);
+        throw new UserError(`pool '${pool}' is an MX pool: give the mail server's name with --host`);
       member["host"] = opts.host;
     }
     member["address"] = address.includes(",") ? address.split(",") : address;
@@ -153,7 +156,7 @@ export function poolAddRelay(
   preference: number,
 ): Promise<void> {
   return editPools(ctx, (doc) => {
-    if (poolNode(doc, pool).get("type") !== "mx") throw new CliError(`pool '${pool}' is not an MX pool`);
+    if (poolNode(doc, pool).get("type") !== "mx") throw new UserError(`pool '${pool}' is not an MX pool`);
     const node = doc.createNode({ host, preference });
     node.flow = true;
     members(doc, pool, "relays").add(node);
@@ -166,12 +169,12 @@ const NOT_SETTABLE = new Set(["members", "relays", "standby", "type"]);
 export function poolSet(ctx: PoolContext, pool: string, key: string, value: string): Promise<void> {
   return editPools(ctx, (doc) => {
     if (NOT_SETTABLE.has(key))
-      throw new CliError(`'${key}' is changed with its own command (add-member, rm-member, add-relay...)`);
+      throw new UserError(`'${key}' is changed with its own command (add-member, rm-member, add-relay...)`);
     let parsed: unknown;
     try {
       parsed = parse(value);
     } catch {
-      throw new CliError(`'${value}' is not a YAML value`);
+      throw new UserError(`'${value}' is not a YAML value`);
     }
     poolNode(doc, pool).set(key, doc.createNode(parsed));
     return `pool '${pool}': ${key} = ${JSON.stringify(parsed)}`;
@@ -197,7 +200,7 @@ export function poolList(ctx: PoolContext): void {
 
 export function poolShow(ctx: PoolContext, pool: string): void {
   const p = loadConfig(ctx).pools.find((x) => x.name === pool);
-  if (!p) throw new CliError(`no pool '${pool}'`);
+  if (!p) throw new UserError(`no pool '${pool}'`);
   if (ctx.json) return void process.stdout.write(`${JSON.stringify({ pool: p.name, ...p.config })}\n`);
   const doc = readDoc(poolsFile(ctx));
   process.stdout.write(`${pool}:\n${stringify(poolNode(doc, pool).toJSON()).replace(/^(?=.)/gm, "  ")}`);
@@ -209,7 +212,68 @@ function loadConfig(ctx: PoolContext) {
   try {
     return parsePools(readFileSync(file, "utf8"), file, new ZoneSet(loadZoneDir(ctx.zones).zones));
   } catch (e) {
-    if (e instanceof PoolsError) throw new CliError(`${file}: ${e.problems[0]}`);
+    if (e instanceof PoolsError) throw new UserError(`${file}: ${e.problems[0]}`);
     throw e;
   }
+}
+
+export function poolCommand(): Command {
+  const pool = new Command("pool").description(
+    "list, show and edit pools in pools.yaml (validated against the zones, written atomically)",
+  );
+  const poolCmd = (name: string, description: string) =>
+    pool.command(name).description(description).addOption(zonesOption()).addOption(poolsOption());
+  poolCmd("list", "pools with their type, policy and names")
+    .addOption(jsonOption())
+    .action((opts) => poolList(opts));
+  poolCmd("show", "one pool's settings")
+    .argument("<pool>")
+    .addOption(jsonOption())
+    .action((p, opts) => poolShow(opts, p));
+  poolCmd("create", "create a pool for owner names")
+    .argument("<pool>")
+    .requiredOption("--names <name...>", "absolute owner names, e.g. www.example.com.")
+    .addOption(
+      new Option("--type <type>", "a: address answers; mx: mail exchangers")
+        .choices(["a", "mx"])
+        .default("a"),
+    )
+    .action((p, opts) => poolCreate(opts, p, opts.names, opts.type));
+  poolCmd("add-member", "add a member (ADDR: one address, or several joined by commas)")
+    .argument("<pool>")
+    .argument("<id>", "member id, unique across pools; agents report under it")
+    .argument("<addr>", "e.g. 192.0.2.11 or 192.0.2.11,2001:db8::11")
+    .option("--capacity <n>", "capacity in load units (default 100)", positive("--capacity"))
+    .option("--weight <n>", "static weight, for policy weighted", number("--weight"))
+    .option("--region <name>", "region, from regions: in pools.yaml")
+    .option("--host <name>", "MX pools: the mail server's absolute name")
+    .option("--preference <n>", "MX pools: MX preference", positiveInt("--preference"))
+    .option("--standby", "MX pools: add as standby (promoted when every primary is down)")
+    .action((p, id, addr, opts) => poolAddMember(opts, p, id, addr, opts));
+  poolCmd("rm-member", "remove a member")
+    .argument("<pool>")
+    .argument("<id>")
+    .action((p, id, opts) => poolRemoveMember(opts, p, id));
+  poolCmd("drain", "stop giving a member new answers (state: drain)")
+    .argument("<pool>")
+    .argument("<id>")
+    .action((p, id, opts) => poolSetState(opts, p, id, "drain"));
+  poolCmd("undrain", "give a drained member answers again (state: active)")
+    .argument("<pool>")
+    .argument("<id>")
+    .action((p, id, opts) => poolSetState(opts, p, id, "active"));
+  poolCmd("add-relay", "MX pools: add a relay, listed after every primary")
+    .argument("<pool>")
+    .argument("<host>", "absolute name of the relay")
+    .argument("<pref>", "MX preference, above every primary's", positiveInt("<pref>"))
+    .action((p, host, pref, opts) => poolAddRelay(opts, p, host, pref));
+  poolCmd("set", "set a pool setting, e.g.: lbdns pool set web policy least-loaded")
+    .argument("<pool>")
+    .argument(
+      "<key>",
+      "policy, mode, ttl, answers, max-utilization, stale-after, fallback, stream-managers, names",
+    )
+    .argument("<value>", "a YAML value: 30, least-loaded, [192.0.2.99]")
+    .action((p, key, value, opts) => poolSet(opts, p, key, value));
+  return pool;
 }

@@ -1,9 +1,19 @@
 /** `lbdns report`: publish one health report (handy for scripts, tests and manual overrides). */
+import { Command, Option } from "commander";
 import { Redis } from "ioredis";
 import { postToServer, publishToRedis } from "../health/publish.js";
-import { redact, redisOptions } from "../health/redis-url.js";
-import { type Report, type ReportStatus, reportSchema } from "../health/report.js";
-import { CliError } from "./errors.js";
+import { redact, redisOptions } from "../health/redis-client.js";
+import { type Report, type ReportStatus, reportSchema, STATUSES } from "../health/report.js";
+import { UserError } from "../lib/errors.js";
+import {
+  duration,
+  number,
+  positive,
+  redisOption,
+  redisPrefixOption,
+  serverOption,
+  tokenOption,
+} from "./options.js";
 
 export interface ReportOptions {
   member: string;
@@ -19,8 +29,8 @@ export interface ReportOptions {
 
 export async function report(opts: ReportOptions): Promise<void> {
   if (!opts.redis && !opts.server)
-    throw new CliError("say where to send it: --redis URL (or LBDNS_REDIS_URL) or --server URL");
-  if (opts.redis && opts.server) throw new CliError("--redis and --server are alternatives: give one");
+    throw new UserError("say where to send it: --redis URL (or LBDNS_REDIS_URL) or --server URL");
+  if (opts.redis && opts.server) throw new UserError("--redis and --server are alternatives: give one");
   const candidate: Report = {
     v: 1,
     member: opts.member,
@@ -32,13 +42,13 @@ export async function report(opts: ReportOptions): Promise<void> {
   const parsed = reportSchema.safeParse(candidate);
   if (!parsed.success) {
     const iss = parsed.error.issues[0]!;
-    throw new CliError(`invalid report: ${iss.path.join(".")}: ${iss.message}`);
+    throw new UserError(`invalid report: ${iss.path.join(".")}: ${iss.message}`);
   }
   if (opts.server) {
     try {
       await postToServer(opts.server, parsed.data, opts.token);
     } catch (e) {
-      throw new CliError(`could not post the report: ${(e as Error).message}`, 1);
+      throw new UserError(`could not post the report: ${(e as Error).message}`, 1);
     }
     return;
   }
@@ -46,7 +56,7 @@ export async function report(opts: ReportOptions): Promise<void> {
   try {
     connection = redisOptions(opts.redis!);
   } catch (e) {
-    throw new CliError((e as Error).message);
+    throw new UserError((e as Error).message);
   }
   const client = new Redis({
     ...connection,
@@ -68,8 +78,34 @@ export async function report(opts: ReportOptions): Promise<void> {
     await publishToRedis(client, opts.redisPrefix, parsed.data, opts.ttl);
   } catch (e) {
     const reason = (connectionError ?? (e as Error)).message;
-    throw new CliError(`could not publish to ${redact(opts.redis!)}: ${reason}`, 1);
+    throw new UserError(`could not publish to ${redact(opts.redis!)}: ${reason}`, 1);
   } finally {
     client.disconnect();
   }
+}
+
+export function reportCommand(): Command {
+  return new Command("report")
+    .description("publish one health report for a member (SET with expiry + PUBLISH, or POST to a server)")
+    .requiredOption("--member <id>", "member id, as in pools.yaml")
+    .requiredOption("--load <n>", "current load, in the same unit as capacity", number("--load"))
+    .option(
+      "--capacity <n>",
+      "capacity (overrides pools.yaml while the report is fresh)",
+      positive("--capacity"),
+    )
+    .addOption(new Option("--status <status>", "member status").choices([...STATUSES]).default("up"))
+    .option(
+      "--ttl <duration>",
+      "how long Redis keeps the report (the key expires after this)",
+      duration("--ttl"),
+      60_000,
+    )
+    .addOption(redisOption())
+    .addOption(redisPrefixOption(true))
+    .addOption(serverOption("post to a server's admin endpoint instead"))
+    .addOption(tokenOption())
+    .action(async (opts) => {
+      await report(opts);
+    });
 }

@@ -4,15 +4,25 @@
  * it treats every report found as just received, so the server's own view stays the reference.
  */
 
+import { Command } from "commander";
+import { statusOf } from "../app/admin.js";
+import { redisOptions } from "../health/redis-client.js";
 import { DEFAULT_REDIS_STORE, RedisHealthStore } from "../health/redis-store.js";
-import { redisOptions } from "../health/redis-url.js";
 import { HealthTable } from "../health/table.js";
-import { statusOf } from "../ops/admin.js";
-import { createLogger } from "../ops/logger.js";
-import { buildZoneSet } from "../ops/reload.js";
+import { UserError } from "../lib/errors.js";
+import { createLogger } from "../lib/logger.js";
 import { loadPoolsFile, PoolsError, poolsFileFor } from "../pools/config.js";
 import { PoolSet } from "../pools/pool-set.js";
-import { CliError } from "./errors.js";
+import { buildZoneSet } from "../zone/reload.js";
+import {
+  jsonOption,
+  poolsOption,
+  redisOption,
+  redisPrefixOption,
+  serverOption,
+  tokenOption,
+  zonesOption,
+} from "./options.js";
 
 export interface StatusOptions {
   server?: string;
@@ -27,7 +37,7 @@ export interface StatusOptions {
 
 type Status = ReturnType<typeof statusOf>;
 
-async function fetchJson(server: string, path: string, token?: string): Promise<unknown> {
+export async function fetchJson(server: string, path: string, token?: string): Promise<unknown> {
   const url = new URL(path, server);
   let res: Response;
   try {
@@ -36,13 +46,14 @@ async function fetchJson(server: string, path: string, token?: string): Promise<
       signal: AbortSignal.timeout(5_000),
     });
   } catch (e) {
-    throw new CliError(
+    throw new UserError(
       `cannot reach ${url.origin}: ${(e as Error).cause ? String((e as Error & { cause: Error }).cause.message) : (e as Error).message} (is lbdns serve running with --admin?)`,
       1,
     );
   }
   const body = (await res.json().catch(() => ({}))) as { error?: string };
-  if (!res.ok) throw new CliError(`${url.origin} answered ${res.status}: ${body.error ?? res.statusText}`, 1);
+  if (!res.ok)
+    throw new UserError(`${url.origin} answered ${res.status}: ${body.error ?? res.statusText}`, 1);
   return body;
 }
 
@@ -53,7 +64,7 @@ async function localStatus(opts: StatusOptions): Promise<Status> {
   try {
     config = loadPoolsFile(poolsFileFor(opts.zones, opts.pools), zones);
   } catch (e) {
-    if (e instanceof PoolsError) throw new CliError(`${e.file}: ${e.problems[0]}`);
+    if (e instanceof PoolsError) throw new UserError(`${e.file}: ${e.problems[0]}`);
     throw e;
   }
   const table = new HealthTable(log);
@@ -73,14 +84,14 @@ async function localStatus(opts: StatusOptions): Promise<Status> {
   table.setKnownMembers(pools.memberIds());
   table.onChange((id) => pools.memberChanged(id));
   await store.start();
-  if (!store.connected()) throw new CliError(`cannot reach Redis at ${opts.redis}`, 1);
+  if (!store.connected()) throw new UserError(`cannot reach Redis at ${opts.redis}`, 1);
   const status = statusOf(pools, store);
   pools.dispose();
   await store.stop();
   return status;
 }
 
-const pct = (x: number | null | undefined) =>
+export const pct = (x: number | null | undefined) =>
   x === null || x === undefined ? "-" : `${Math.round(x * 100)}%`;
 
 export function renderStatus(s: Status): string {
@@ -124,77 +135,18 @@ export async function status(opts: StatusOptions): Promise<void> {
   }
 }
 
-interface Explained {
-  name: string;
-  type: string;
-  rcode: string;
-  from: string;
-  source?: string;
-  policy?: string;
-  answer: string[];
-  authority: string[];
-  additional: string[];
-  members?: {
-    id: string;
-    reason: string;
-    utilization: number;
-    load: number | null;
-    share: number;
-    region?: string;
-  }[];
-  client?: {
-    ip: string;
-    depends: boolean;
-    region?: string | null;
-    candidates?: string[];
-    sticky?: string | null;
-  };
-}
-
-export async function explainCommand(
-  name: string,
-  type: string | undefined,
-  opts: { server?: string; token?: string; json?: boolean; client?: string },
-): Promise<void> {
-  const q = new URLSearchParams({ name, type: type ?? "A", ...(opts.client ? { client: opts.client } : {}) });
-  const e = (await fetchJson(
-    opts.server ?? "http://127.0.0.1:8053",
-    `/v1/explain?${q}`,
-    opts.token,
-  )) as Explained;
-  if (opts.json) return void process.stdout.write(`${JSON.stringify(e)}\n`);
-  const out = [
-    `${e.name} ${e.type} -> ${e.rcode} from ${e.from}${e.source ? ` (policy ${e.policy}, answering from ${e.source})` : ""}`,
-  ];
-  const c = e.client;
-  if (c && !c.depends) out.push(`client ${c.ip}: this answer does not depend on who asks`);
-  if (c?.depends) {
-    const where = c.region ? `region ${c.region}` : "no region preference (all members)";
-    out.push(
-      `client ${c.ip}: answered from ${where}: ${c.candidates?.join(", ") || "(none available)"}${c.sticky ? `; sticky choice: ${c.sticky}` : ""}`,
-    );
-  }
-  for (const [title, lines] of [
-    ["answer", e.answer],
-    ["authority", e.authority],
-    ["additional", e.additional],
-  ] as const) {
-    if (lines.length > 0) out.push(`${title}:`, ...lines.map((l) => `  ${l}`));
-  }
-  if (e.members) {
-    out.push("members:");
-    for (const m of e.members) {
-      const why =
-        m.reason === "available" || m.reason === "probe-only" ? `share ${pct(m.share)}` : "gets no answers";
-      const id = "region" in m && m.region ? `${m.id} (${m.region})` : m.id;
-      out.push(
-        `  ${id.padEnd(14)} ${m.reason.padEnd(11)} ${m.load === null ? "" : `util ${pct(m.utilization)}  `}${why}`,
-      );
-    }
-    if (e.source === "member" && e.policy === "headroom")
-      out.push(
-        "  (headroom draws among the available members by share; the answer above is the best-ranked)",
-      );
-  }
-  process.stdout.write(`${out.join("\n")}\n`);
+export function statusCommand(): Command {
+  return new Command("status")
+    .description(
+      "live view: each pool's members, reason, load, utilization, report age, share of answers now",
+    )
+    .addOption(serverOption("a running server's admin endpoint (default: http://127.0.0.1:8053)"))
+    .addOption(redisOption("without a server: build the view from Redis and the files"))
+    .addOption(redisPrefixOption(true))
+    .addOption(zonesOption())
+    .addOption(poolsOption())
+    .addOption(tokenOption())
+    .addOption(jsonOption())
+    .option("--watch", "redraw every second")
+    .action((opts) => status(opts));
 }

@@ -3,15 +3,20 @@
  * lock, validates the result (the zone, and pools.yaml against it), bumps the SOA serial and
  * replaces the file atomically, or changes nothing and exits non-zero with one line.
  */
+
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { withLock, writeAtomic } from "../ops/files.js";
+import { Command } from "commander";
+import { UserError } from "../lib/errors.js";
+import { withLock, writeAtomic } from "../lib/files.js";
 import { loadPoolsFile, PoolsError, poolsFileFor } from "../pools/config.js";
+import { keyOf, parseName, presentName } from "../proto/name.js";
+import { formatRdata, readWireName } from "../proto/rdata.js";
+import { typeName } from "../proto/types.js";
 import {
   addRecord,
   bumpSerial,
   type EditableZone,
-  EditError,
   readZone,
   recordLine,
   removeRecords,
@@ -19,12 +24,9 @@ import {
 } from "../zone/edit.js";
 import { loadZoneDir, loadZoneFile, zoneFiles } from "../zone/load.js";
 import { parseMasterFile, ZoneFileError, type ZoneRecord } from "../zone/masterfile.js";
-import { keyOf, NameError, parseName, presentName } from "../zone/name.js";
-import { formatRdata, RdataError, readWireName } from "../zone/rdata.js";
-import { typeName } from "../zone/types.js";
 import { type Zone, ZoneError } from "../zone/zone.js";
 import { ZoneSet } from "../zone/zoneset.js";
-import { CliError } from "./errors.js";
+import { jsonOption, number, poolsOption, positiveInt, zonesOption } from "./options.js";
 
 export interface ZoneContext {
   zones: string;
@@ -36,27 +38,8 @@ function poolsFileOf(ctx: ZoneContext): string {
   return poolsFileFor(ctx.zones, ctx.pools);
 }
 
-/** Maps the editing layer's errors to one-line CLI errors. */
-function oneLine<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (
-      e instanceof EditError ||
-      e instanceof RdataError ||
-      e instanceof NameError ||
-      e instanceof ZoneFileError ||
-      e instanceof ZoneError ||
-      e instanceof PoolsError
-    ) {
-      throw new CliError(e.message);
-    }
-    throw e;
-  }
-}
-
 function zoneFile(ctx: ZoneContext, name: string): { file: string; origin: Buffer[] } {
-  const origin = oneLine(() => parseName(name.endsWith(".") ? name : `${name}.`, null));
+  const origin = parseName(name.endsWith(".") ? name : `${name}.`, null);
   const file = join(ctx.zones, `${presentName(origin).replace(/\.$/, "")}.zone`);
   return { file, origin };
 }
@@ -64,7 +47,7 @@ function zoneFile(ctx: ZoneContext, name: string): { file: string; origin: Buffe
 function requireZone(ctx: ZoneContext, name: string): { file: string; origin: Buffer[] } {
   const z = zoneFile(ctx, name);
   if (!existsSync(z.file))
-    throw new CliError(`no zone ${presentName(z.origin)} in ${ctx.zones} (no file ${z.file})`);
+    throw new UserError(`no zone ${presentName(z.origin)} in ${ctx.zones} (no file ${z.file})`);
   return z;
 }
 
@@ -102,14 +85,12 @@ export async function zoneAdd(
   ttl?: number,
 ): Promise<void> {
   const { file, origin } = requireZone(ctx, zone);
-  const message = await withLock(ctx.zones, () =>
-    oneLine(() => {
-      const z = readZone(file, origin);
-      const added = addRecord(z, name, type, value, ttl);
-      const serial = commit(ctx, z, added.text, [added.record], []);
-      return `${presentName(origin)}: added ${added.line} (serial ${serial})\n`;
-    }),
-  );
+  const message = await withLock(ctx.zones, () => {
+    const z = readZone(file, origin);
+    const added = addRecord(z, name, type, value, ttl);
+    const serial = commit(ctx, z, added.text, [added.record], []);
+    return `${presentName(origin)}: added ${added.line} (serial ${serial})\n`;
+  });
   process.stdout.write(message);
 }
 
@@ -121,15 +102,13 @@ export async function zoneRemove(
   value?: string,
 ): Promise<void> {
   const { file, origin } = requireZone(ctx, zone);
-  const message = await withLock(ctx.zones, () =>
-    oneLine(() => {
-      const z = readZone(file, origin);
-      const removed = removeRecords(z, name, type, value);
-      const serial = commit(ctx, z, removed.text, [], removed.removed);
-      const lines = removed.removed.map((r) => `  ${recordLine(r.owner, r.ttl, r.type, r.rdata)}`).join("\n");
-      return `${presentName(origin)}: removed ${removed.removed.length} record(s) (serial ${serial})\n${lines}\n`;
-    }),
-  );
+  const message = await withLock(ctx.zones, () => {
+    const z = readZone(file, origin);
+    const removed = removeRecords(z, name, type, value);
+    const serial = commit(ctx, z, removed.text, [], removed.removed);
+    const lines = removed.removed.map((r) => `  ${recordLine(r.owner, r.ttl, r.type, r.rdata)}`).join("\n");
+    return `${presentName(origin)}: removed ${removed.removed.length} record(s) (serial ${serial})\n${lines}\n`;
+  });
   process.stdout.write(message);
 }
 
@@ -141,40 +120,38 @@ export async function zoneCreate(
   ttl: number,
 ): Promise<void> {
   const { file, origin } = zoneFile(ctx, zone);
-  if (!existsSync(ctx.zones)) throw new CliError(`zones directory '${ctx.zones}' does not exist`);
-  if (ns.length === 0) throw new CliError("a zone needs at least one name server: --ns ns1.example.com.");
-  const message = await withLock(ctx.zones, () =>
-    oneLine(() => {
-      if (existsSync(file)) throw new CliError(`${file} already exists`);
-      const servers = ns.map((n) => parseName(n, origin));
-      if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw new CliError(`'${email}' is not an email address`);
-      const [local, domain] = email.split("@") as [string, string];
-      const rname = `${local.replaceAll(".", "\\.")}.${domain.replace(/\.?$/, ".")}`;
-      parseName(rname, null);
-      const serial = Number(new Date().toISOString().slice(0, 10).replaceAll("-", "")) * 100 + 1;
-      const apex = presentName(origin);
-      const text = [
-        `; ${apex} created by lbdns zone create`,
-        `$ORIGIN ${apex}`,
-        `$TTL ${ttl}`,
-        `@\tIN\tSOA\t${presentName(servers[0]!)} ${rname} (`,
-        `\t\t${serial} ; serial (YYYYMMDDnn)`,
-        "\t\t7200       ; refresh",
-        "\t\t3600       ; retry",
-        "\t\t1209600    ; expire",
-        "\t\t300 )      ; minimum: negative-answer TTL",
-        ...servers.map((s) => `@\tIN\tNS\t${presentName(s)}`),
-        "",
-      ].join("\n");
-      loadZoneFile(file, text);
-      writeAtomic(file, text);
-      const inZone = servers.filter((s) => keyOf(s).endsWith(keyOf(origin)));
-      const glue = inZone
-        .map((s) => `\n  add its address: lbdns zone add ${apex} ${presentName(s)} A <address>`)
-        .join("");
-      return `created ${file} (serial ${serial})${glue}\n`;
-    }),
-  );
+  if (!existsSync(ctx.zones)) throw new UserError(`zones directory '${ctx.zones}' does not exist`);
+  if (ns.length === 0) throw new UserError("a zone needs at least one name server: --ns ns1.example.com.");
+  const message = await withLock(ctx.zones, () => {
+    if (existsSync(file)) throw new UserError(`${file} already exists`);
+    const servers = ns.map((n) => parseName(n, origin));
+    if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw new UserError(`'${email}' is not an email address`);
+    const [local, domain] = email.split("@") as [string, string];
+    const rname = `${local.replaceAll(".", "\\.")}.${domain.replace(/\.?$/, ".")}`;
+    parseName(rname, null);
+    const serial = Number(new Date().toISOString().slice(0, 10).replaceAll("-", "")) * 100 + 1;
+    const apex = presentName(origin);
+    const text = [
+      `; ${apex} created by lbdns zone create`,
+      `$ORIGIN ${apex}`,
+      `$TTL ${ttl}`,
+      `@\tIN\tSOA\t${presentName(servers[0]!)} ${rname} (`,
+      `\t\t${serial} ; serial (YYYYMMDDnn)`,
+      "\t\t7200       ; refresh",
+      "\t\t3600       ; retry",
+      "\t\t1209600    ; expire",
+      "\t\t300 )      ; minimum: negative-answer TTL",
+      ...servers.map((s) => `@\tIN\tNS\t${presentName(s)}`),
+      "",
+    ].join("\n");
+    loadZoneFile(file, text);
+    writeAtomic(file, text);
+    const inZone = servers.filter((s) => keyOf(s).endsWith(keyOf(origin)));
+    const glue = inZone
+      .map((s) => `\n  add its address: lbdns zone add ${apex} ${presentName(s)} A <address>`)
+      .join("");
+    return `created ${file} (serial ${serial})${glue}\n`;
+  });
   process.stdout.write(message);
 }
 
@@ -199,7 +176,7 @@ export function zoneList(ctx: ZoneContext): void {
 
 export function zoneShow(ctx: ZoneContext, zone: string): void {
   const { file } = requireZone(ctx, zone);
-  const z = oneLine(() => loadZoneFile(file));
+  const z = loadZoneFile(file);
   const records: { name: string; ttl: number; type: string; data: string }[] = [];
   for (const node of z.nodes.values()) {
     for (const set of node.rrsets) {
@@ -253,4 +230,67 @@ export function zoneCheck(ctx: ZoneContext, zone?: string): number {
   }
   for (const p of problems) process.stdout.write(`${p}\n`);
   return problems.length;
+}
+
+export function zoneCommand(): Command {
+  const zone = new Command("zone").description(
+    "list, show, create, edit and check zones (edits are validated, atomic, and bump the SOA serial)",
+  );
+  zone
+    .command("list")
+    .description("zones with their serial and record count")
+    .addOption(zonesOption())
+    .addOption(jsonOption())
+    .action((opts) => zoneList(opts));
+  zone
+    .command("show")
+    .description("the records of a zone")
+    .argument("<zone>", "zone name, e.g. example.com")
+    .addOption(zonesOption())
+    .addOption(jsonOption())
+    .action((z, opts) => zoneShow(opts, z));
+  zone
+    .command("create")
+    .description("create a zone file with SOA and NS records")
+    .argument("<zone>", "zone name, e.g. example.org")
+    .requiredOption("--ns <name...>", "name servers (absolute, or relative to the zone)")
+    .requiredOption("--email <address>", "responsible person, e.g. hostmaster@example.org")
+    .option("--ttl <seconds>", "default TTL ($TTL)", positiveInt("--ttl"), 3600)
+    .addOption(zonesOption())
+    .action((z, opts) => zoneCreate(opts, z, opts.ns, opts.email, opts.ttl));
+  zone
+    .command("add")
+    .description("add one record, e.g.: lbdns zone add example.com www A 192.0.2.1")
+    .argument("<zone>", "zone name")
+    .argument("<name>", "owner: @, relative to the zone, or absolute")
+    .argument("<type>", "record type (A, AAAA, MX, TXT, ... or TYPEnnn)")
+    .argument("<value...>", "RDATA as in a zone file, e.g. '10 mx1' or '\"v=spf1 -all\"'")
+    .option("--ttl <seconds>", "TTL (default: the RRset's, else the zone's $TTL)", number("--ttl"))
+    .addOption(zonesOption())
+    .addOption(poolsOption("pools file to keep valid"))
+    .action((z, name, type, value: string[], opts) =>
+      zoneAdd(opts, z, name, type, value.join(" "), opts.ttl),
+    );
+  zone
+    .command("rm")
+    .description("remove records: all at a name, of one type, or one record")
+    .argument("<zone>", "zone name")
+    .argument("<name>", "owner")
+    .argument("[type]", "record type")
+    .argument("[value...]", "RDATA of the one record to remove")
+    .addOption(zonesOption())
+    .addOption(poolsOption("pools file to keep valid"))
+    .action((z, name, type, value: string[], opts) =>
+      zoneRemove(opts, z, name, type, value.length ? value.join(" ") : undefined),
+    );
+  zone
+    .command("check")
+    .description("validate zones and pools.yaml; every problem is printed with file:line")
+    .argument("[zone]", "one zone (default: all)")
+    .addOption(zonesOption())
+    .addOption(poolsOption())
+    .action((z, opts) => {
+      if (zoneCheck(opts, z) > 0) process.exitCode = 1;
+    });
+  return zone;
 }

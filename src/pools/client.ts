@@ -5,7 +5,7 @@
  * the most an answer's ECS scope claims.
  */
 import ipaddr from "ipaddr.js";
-import type { Edns } from "../dns/query.js";
+import type { Edns } from "../proto/decode.js";
 
 export interface Client {
   family: 4 | 6;

@@ -2,12 +2,14 @@
  * Loads and validates `pools.yaml` against the loaded zones. The whole file is rejected on any
  * error, and every error names the pool, the member and the field.
  */
+
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
-import { keyOf, type NameError, parseName } from "../zone/name.js";
-import { T } from "../zone/types.js";
+import { UserError } from "../lib/errors.js";
+import { keyOf, type NameError, parseName } from "../proto/name.js";
+import { T } from "../proto/types.js";
 import type { ZoneSet } from "../zone/zoneset.js";
 import {
   type AddressPoolConfig,
@@ -26,7 +28,7 @@ export interface PoolsConfig {
 
 export const EMPTY_POOLS: PoolsConfig = { regions: {}, regionOrder: {}, pools: [] };
 
-export class PoolsError extends Error {
+export class PoolsError extends UserError {
   constructor(
     readonly file: string,
     readonly problems: string[],

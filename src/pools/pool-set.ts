@@ -3,11 +3,11 @@
  * member's health changes (so a report costs work in proportion to its pool, not to all members).
  */
 import type { ProbeSpec } from "../health/probe.js";
-import { T } from "../zone/types.js";
+import { T } from "../proto/types.js";
 import type { ZoneSet } from "../zone/zoneset.js";
-import { AddressPool } from "./address-pool.js";
+import { AddressPool } from "./address/pool.js";
 import type { PoolsConfig } from "./config.js";
-import { MxPool } from "./mx-pool.js";
+import { MxPool } from "./mx.js";
 import type { PoolEnv } from "./runtime.js";
 import type { CheckConfig } from "./schema.js";
 

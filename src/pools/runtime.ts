@@ -1,8 +1,8 @@
 /** What every pool runtime shares: the health inputs, per-member state that survives reloads, and answer counters. */
 import type { Logger } from "pino";
-import type { EncodedSections } from "../dns/wire.js";
 import type { ProbeSet } from "../health/probe.js";
 import type { HealthTable } from "../health/table.js";
+import type { EncodedSections } from "../proto/encode.js";
 import { type AssessInput, type Assessment, assess } from "./availability.js";
 
 /** Where an answer came from, in the order they are tried (DESIGN.md §5). */

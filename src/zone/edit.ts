@@ -8,16 +8,18 @@
  * The result is parsed again and must hold exactly the old records plus or minus the edit; an edit
  * that would change anything else (say, a TTL inherited by the next line) is refused.
  */
+
 import { readFileSync } from "node:fs";
-import { lex } from "./lexer.js";
+import { UserError } from "../lib/errors.js";
+import { lex } from "../proto/lexer.js";
+import { keyOf, parseName, presentName } from "../proto/name.js";
+import { formatRdata, parsePeriod, parseRdata, soaSerial } from "../proto/rdata.js";
+import { T, typeCode, typeName } from "../proto/types.js";
 import { parseZoneFile } from "./load.js";
 import { parseMasterFile, type ZoneRecord } from "./masterfile.js";
-import { keyOf, parseName, presentName } from "./name.js";
-import { formatRdata, parsePeriod, parseRdata, soaSerial } from "./rdata.js";
-import { T, typeCode, typeName } from "./types.js";
 import type { Zone } from "./zone.js";
 
-export class EditError extends Error {}
+export class EditError extends UserError {}
 
 export interface EditableZone {
   file: string;

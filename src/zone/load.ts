@@ -6,8 +6,8 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
+import { NameError, parseName } from "../proto/name.js";
 import { masterFileRecords, parseMasterFile, ZoneFileError, type ZoneRecord } from "./masterfile.js";
-import { NameError, parseName } from "./name.js";
 import { Zone, ZoneError, type ZoneWarning } from "./zone.js";
 
 export interface ZoneLoadError {

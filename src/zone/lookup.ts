@@ -14,9 +14,9 @@
  *
  * Results depend only on the immutable zones, so they are memoised per node and qtype.
  */
-import { keyOf, parentKey, toWire } from "./name.js";
-import { readWireName, targetOffset } from "./rdata.js";
-import { T } from "./types.js";
+import { keyOf, parentKey, toWire } from "../proto/name.js";
+import { readWireName, targetOffset } from "../proto/rdata.js";
+import { T } from "../proto/types.js";
 import { type RRset, targetOf, type Zone, type ZoneNode } from "./zone.js";
 import type { ZoneSet } from "./zoneset.js";
 

@@ -6,11 +6,13 @@
  * forms. The TTL of a record without one is $TTL, else the last explicit TTL, else the SOA
  * minimum (as BIND does). Every error carries file:line.
  */
+
 import { dirname, resolve } from "node:path";
-import { type Entry, LexError, lexEntries, type Token } from "./lexer.js";
-import { keyOf, NameError, parseName } from "./name.js";
-import { parsePeriod, parseRdata, RdataError, soaMinimum } from "./rdata.js";
-import { CLASS_IN, classCode, T, typeCode, typeName } from "./types.js";
+import { UserError } from "../lib/errors.js";
+import { type Entry, LexError, lexEntries, type Token } from "../proto/lexer.js";
+import { keyOf, NameError, parseName } from "../proto/name.js";
+import { parsePeriod, parseRdata, RdataError, soaMinimum } from "../proto/rdata.js";
+import { CLASS_IN, classCode, T, typeCode, typeName } from "../proto/types.js";
 
 export interface ZoneRecord {
   owner: Buffer[];
@@ -26,7 +28,7 @@ export interface ZoneRecord {
   serialSpan?: { start: number; end: number };
 }
 
-export class ZoneFileError extends Error {
+export class ZoneFileError extends UserError {
   constructor(
     readonly file: string,
     readonly line: number,

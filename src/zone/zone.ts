@@ -7,10 +7,11 @@
  * array (nodes hold one to three), the memo and the wire owner are made on first use, and
  * target names are read from the RDATA when needed rather than stored beside it.
  */
+import { UserError } from "../lib/errors.js";
+import { isSubdomain, keyOf, labelCount, parentKey, parseName, toWire } from "../proto/name.js";
+import { readWireName, soaMinimum, soaSerial, targetOffset } from "../proto/rdata.js";
+import { T, typeName } from "../proto/types.js";
 import type { ZoneRecord } from "./masterfile.js";
-import { isSubdomain, keyOf, labelCount, parentKey, parseName, toWire } from "./name.js";
-import { readWireName, soaMinimum, soaSerial, targetOffset } from "./rdata.js";
-import { T, typeName } from "./types.js";
 
 /** One item kept bare, or several in an array: most names hold one RRset, most RRsets one record. */
 type OneOrMore<T> = T | T[];
@@ -151,7 +152,7 @@ export interface ZoneWarning {
   reason: string;
 }
 
-export class ZoneError extends Error {}
+export class ZoneError extends UserError {}
 
 export class Zone {
   readonly nodes = new Map<string, ZoneNode>();

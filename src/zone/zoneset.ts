@@ -3,7 +3,7 @@
  * A name that falls inside a more specific zone (a child zone also loaded here) belongs to that
  * zone only, so the parent's glue and delegation nodes beneath the child apex are left out.
  */
-import { parentKey } from "./name.js";
+import { parentKey } from "../proto/name.js";
 import type { Zone, ZoneNode } from "./zone.js";
 
 export class ZoneSet {

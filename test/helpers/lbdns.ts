@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 
-export const CLI = join(import.meta.dirname, "../../dist/src/cli/main.js");
+export const CLI = join(import.meta.dirname, "../../dist/src/cli/bin.js");
 
 export interface Running {
   proc: ChildProcess;

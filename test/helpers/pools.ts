@@ -5,8 +5,8 @@ import { HealthTable } from "../../src/health/table.js";
 import { parsePools } from "../../src/pools/config.js";
 import { PoolSet } from "../../src/pools/pool-set.js";
 import type { PoolAnswer, PoolEnv } from "../../src/pools/runtime.js";
-import { keyOf, parseName } from "../../src/zone/name.js";
-import { T } from "../../src/zone/types.js";
+import { keyOf, parseName } from "../../src/proto/name.js";
+import { T } from "../../src/proto/types.js";
 import { apex, zoneSet } from "./zones.js";
 
 export const silent = pino({ level: "silent" });

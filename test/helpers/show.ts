@@ -1,7 +1,7 @@
+import { keyOf } from "../../src/proto/name.js";
+import { readWireName } from "../../src/proto/rdata.js";
+import { T, typeName } from "../../src/proto/types.js";
 import type { LookupResult, RR } from "../../src/zone/lookup.js";
-import { keyOf } from "../../src/zone/name.js";
-import { readWireName } from "../../src/zone/rdata.js";
-import { T, typeName } from "../../src/zone/types.js";
 
 /** One line per RR: "owner TTL TYPE data", owner "@q" for the query name. */
 export function rrText(rr: RR): string {

@@ -1,0 +1,280 @@
+/**
+ * `lbdns serve`: load zones and pools, load the health view (Redis, or the embedded memory
+ * store), then open the DNS sockets and the admin endpoint. Reload on SIGHUP, stop cleanly on
+ * SIGTERM/SIGINT.
+ */
+import cluster from "node:cluster";
+import { existsSync, statSync } from "node:fs";
+import { isIP } from "node:net";
+import { ProbeSet } from "../health/probe.js";
+import { redact, redisOptions } from "../health/redis-client.js";
+import { DEFAULT_REDIS_STORE, RedisHealthStore } from "../health/redis-store.js";
+import { type HealthStore, MemoryHealthStore } from "../health/store.js";
+import { HealthTable } from "../health/table.js";
+import { UserError } from "../lib/errors.js";
+import { formatListen, type ListenAddress, parseListen } from "../lib/host-port.js";
+import { createLogger } from "../lib/logger.js";
+import { poolsFileFor } from "../pools/config.js";
+import type { PoolEnv } from "../pools/runtime.js";
+import { displayName } from "../proto/name.js";
+import { typeName } from "../proto/types.js";
+import { DEFAULT_SERVER_OPTIONS, DnsServer } from "../server/listen.js";
+import { Responder } from "../server/responder.js";
+import { RateLimiter } from "../server/rrl.js";
+import { ZoneSet } from "../zone/zoneset.js";
+import { startAdmin } from "./admin.js";
+import { Catalog } from "./catalog.js";
+import { createMetrics } from "./metrics.js";
+import { startMetrics } from "./metrics-server.js";
+import { watchZones } from "./watch.js";
+import { isWorkerProcess, joinPrimary, startWorkers, type WorkerPool } from "./workers.js";
+
+export interface ServeOptions {
+  zones: string;
+  pools?: string;
+  listen: string[];
+  redis?: string;
+  redisPrefix: string;
+  admin: string;
+  adminToken?: string;
+  metrics?: string;
+  logQueries: boolean;
+  logLevel?: string;
+  tcpIdleTimeout: number;
+  workers: number;
+  tcpReadTimeout: number;
+  maxQuerySize: number;
+  tcpMaxConnections: number;
+  tcpMaxPerClient: number;
+  watch: boolean;
+  rrlRate: number;
+  rrlSlip: number;
+  rrlLoopback: boolean;
+}
+
+function listenArg(text: string): ListenAddress {
+  try {
+    return parseListen(text);
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
+}
+
+function isLoopback(host: string): boolean {
+  return host === "::1" || (isIP(host) === 4 && host.startsWith("127."));
+}
+
+export async function serve(opts: ServeOptions): Promise<void> {
+  if (!existsSync(opts.zones) || !statSync(opts.zones).isDirectory()) {
+    throw new UserError(`zones directory '${opts.zones}' does not exist`);
+  }
+  if (opts.maxQuerySize < 512)
+    throw new UserError("--max-query-size must be at least 512 (the classic DNS message size)");
+  const listens = opts.listen.map(listenArg);
+  const admin = opts.admin === "off" ? null : listenArg(opts.admin);
+  const metricsAt = opts.metrics ? listenArg(opts.metrics) : null;
+  const token = opts.adminToken ?? null;
+  if (admin && !isLoopback(admin.host) && !token) {
+    throw new UserError(`--admin ${opts.admin} is not loopback: set --admin-token (or LBDNS_ADMIN_TOKEN)`);
+  }
+  let redisConnection: ReturnType<typeof redisOptions> | null = null;
+  if (opts.redis) {
+    try {
+      redisConnection = redisOptions(opts.redis);
+    } catch (e) {
+      throw new UserError((e as Error).message);
+    }
+  }
+
+  if (!Number.isInteger(opts.workers) || opts.workers < 1)
+    throw new UserError("--workers must be a positive integer or 'auto'");
+  // One process (single), or a primary that forks workers which own the DNS sockets.
+  const role = opts.workers === 1 ? "single" : isWorkerProcess() ? "worker" : "primary";
+  const log =
+    role === "worker"
+      ? createLogger(opts.logLevel).child({ worker: cluster.worker?.id })
+      : createLogger(opts.logLevel);
+  const table = new HealthTable(log);
+  const store: HealthStore = redisConnection
+    ? new RedisHealthStore(table, redisConnection, { ...DEFAULT_REDIS_STORE, prefix: opts.redisPrefix }, log)
+    : new MemoryHealthStore(table);
+  let catalog: Catalog | null = null;
+  const probes = new ProbeSet((id) => catalog?.pools?.memberChanged(id), log);
+  const env: PoolEnv = { table, probes, members: new Map(), counters: new Map(), log, quiet: true };
+  const observer = opts.logQueries
+    ? (q: { qname: string; qtype: number }, rcode: number, transport: string) =>
+        log.info({ qname: displayName(q.qname), qtype: typeName(q.qtype), rcode, transport }, "query")
+    : null;
+  const responder = new Responder(new ZoneSet([]), observer, (err) =>
+    log.error({ err }, "error answering a query"),
+  );
+  responder.maxQueryBytes = opts.maxQuerySize;
+  const poolsFile = poolsFileFor(opts.zones, opts.pools);
+  catalog = new Catalog(opts.zones, poolsFile, env, probes, responder, log);
+  catalog.load();
+  // Reports first, sockets second: never answer from an empty view while reports exist.
+  await store.start();
+  env.quiet = false;
+  const fallingBack = catalog.pools?.withoutMembers() ?? [];
+  if (fallingBack.length > 0)
+    log.warn(
+      { count: fallingBack.length, pools: fallingBack.slice(0, 20) },
+      "pools with no available member at start: answering from their fallback",
+    );
+
+  const limiter =
+    opts.rrlRate > 0
+      ? new RateLimiter({ rate: opts.rrlRate, slip: opts.rrlSlip, exemptLoopback: !opts.rrlLoopback })
+      : null;
+  const server = new DnsServer(
+    responder,
+    {
+      ...DEFAULT_SERVER_OPTIONS,
+      idleTimeoutMs: opts.tcpIdleTimeout,
+      readTimeoutMs: opts.tcpReadTimeout,
+      maxConnections: opts.tcpMaxConnections,
+      maxPerClient: opts.tcpMaxPerClient,
+    },
+    (err) => log.error({ err }, "socket error"),
+    limiter,
+  );
+  const metrics = createMetrics(env, store, catalog, responder.stats, limiter);
+  let adminServer: Awaited<ReturnType<typeof startAdmin>> | null = null;
+  let workers: WorkerPool | null = null;
+  const fail = async (what: string, e: unknown): Promise<never> => {
+    const err = e as NodeJS.ErrnoException;
+    const hint =
+      err.code === "EACCES"
+        ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
+        : err.code === "EADDRINUSE"
+          ? ` (another process has it; choose another with ${what === "the admin endpoint" ? "--admin HOST:PORT or --admin off" : what === "metrics" ? "--metrics" : "--listen"})`
+          : "";
+    await store.stop();
+    probes.stop();
+    adminServer?.server.close();
+    throw new UserError(`cannot listen for ${what}: ${err.message}${hint}`);
+  };
+  const ownReadiness = () => {
+    if (!catalog.zones || catalog.zones.zones.size === 0) return { ready: false, reason: "no zone loaded" };
+    if (store instanceof RedisHealthStore && store.lastSyncAt === null)
+      return { ready: false, reason: "health view not synced from Redis yet" };
+    return { ready: true, reason: `ready: ${catalog.zones.zones.size} zone(s), health store ${store.kind}` };
+  };
+  if (role === "primary") {
+    try {
+      workers = await startWorkers(opts.workers, table, log);
+    } catch (e) {
+      await store.stop();
+      probes.stop();
+      throw new UserError(`cannot start workers: ${(e as Error).message}`);
+    }
+  }
+  // Workers only answer DNS; the admin endpoint and metrics are the primary's (or the single process's).
+  if (admin && role !== "worker") {
+    try {
+      adminServer = await startAdmin(admin.host, admin.port, {
+        store,
+        pools: () => catalog.pools,
+        zones: () => catalog.zones,
+        metrics: workers?.metrics ?? metrics,
+        token,
+        onReport: workers ? (text) => workers?.relayReport(text) : undefined,
+      });
+    } catch (e) {
+      await fail("the admin endpoint", e);
+    }
+  }
+  let metricsServer: Awaited<ReturnType<typeof startMetrics>> | null = null;
+  if (metricsAt && role !== "worker") {
+    const readiness = {
+      ready: () => {
+        const own = ownReadiness();
+        return own.ready && workers ? workers.readiness() : own;
+      },
+    };
+    try {
+      metricsServer = await startMetrics(
+        metricsAt.host,
+        metricsAt.port,
+        workers?.metrics ?? metrics,
+        readiness,
+      );
+    } catch (e) {
+      await fail("metrics", e);
+    }
+  }
+  let listening: string[];
+  if (workers) {
+    listening = workers.listen;
+  } else {
+    try {
+      listening = (await server.start(listens)).map((b) => b.text);
+    } catch (e) {
+      metricsServer?.server.close();
+      return fail("DNS", e);
+    }
+  }
+  if (role === "worker") {
+    joinPrimary(listening, table, ownReadiness, metrics);
+    log.info({ listen: listening }, "worker serving");
+  } else {
+    log.info(
+      {
+        listen: listening,
+        workers: opts.workers,
+        admin:
+          adminServer && admin
+            ? `${admin.host.includes(":") ? `[${admin.host}]` : admin.host}:${adminServer.port}`
+            : null,
+        metrics:
+          metricsServer && metricsAt
+            ? formatListen({ host: metricsAt.host, port: metricsServer.port })
+            : null,
+        rrl: limiter ? { rate: opts.rrlRate, slip: opts.rrlSlip } : "off",
+        store: store.kind,
+        redis: opts.redis ? redact(opts.redis) : undefined,
+        zones: catalog.zones?.zones.size ?? 0,
+        pools: catalog.pools?.byName.size ?? 0,
+      },
+      "lbdns serving",
+    );
+  }
+
+  const reload = (why: string) => {
+    try {
+      log.info({ trigger: why }, "reloading");
+      catalog.load();
+    } catch (err) {
+      log.error({ err }, "reload failed; keeping the current state");
+    }
+    // Workers watch the files themselves; a SIGHUP to the primary is passed on.
+    if (why === "SIGHUP") workers?.reload();
+  };
+  process.on("SIGHUP", () => reload("SIGHUP"));
+  const stopWatching = opts.watch
+    ? watchZones(opts.zones, poolsFile, 250, () => reload("file change"))
+    : () => {};
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "lbdns stopping");
+    stopWatching();
+    limiter?.stop();
+    probes.stop();
+    adminServer?.server.close();
+    metricsServer?.server.close();
+    Promise.all([workers ? workers.stop() : server.stop(), store.stop()]).then(
+      () => {
+        log.info("lbdns stopped");
+        process.exit(0);
+      },
+      (err) => {
+        log.error({ err }, "error while stopping");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}

@@ -1,0 +1,238 @@
+/**
+ * Runtime of an MX pool: mail is never refused while a relay exists.
+ *
+ * The answer lists the available primaries at their preference (highest headroom first), then
+ * every relay at its (strictly higher) preference. When no primary is available, the standby
+ * servers that are up are listed as primaries; when none is, the relays alone. With no relay and
+ * nothing available, the zone's static MX records answer, or else every configured primary: a
+ * sending MTA retries a server that is down, but cannot retry an empty answer.
+ * The additional section carries the targets' addresses (configured, or from our zones).
+ */
+import ipaddr from "ipaddr.js";
+import { encodeSections, sectionsOf } from "../proto/encode.js";
+import { keyOf, parseName, toWire } from "../proto/name.js";
+import { T } from "../proto/types.js";
+import { lookup, RCODE, type RR } from "../zone/lookup.js";
+import type { ZoneSet } from "../zone/zoneset.js";
+import type { AddressPool, MemberView } from "./address/pool.js";
+import { type Assessment, publicView } from "./availability.js";
+import { assessMember, counterFor, ExpiryTimer, type PoolAnswer, type PoolEnv } from "./runtime.js";
+import type { MxMemberConfig, MxPoolConfig } from "./schema.js";
+
+interface Host {
+  host: Buffer[];
+  preference: number;
+}
+
+export class MxPool {
+  readonly kind = "mx" as const;
+  private current!: PoolAnswer;
+  private assessments: Assessment[] = [];
+  private standbyAssessments: Assessment[] = [];
+  private readonly expiry = new ExpiryTimer();
+  private readonly rebuildNow = () => this.rebuild();
+  private lastState = "";
+  /** Targets that are names of address pools: their addresses are chosen per query. */
+  private dynamic: { owner: Buffer; pool: AddressPool }[] = [];
+  private addressPoolOf: (key: string) => AddressPool | undefined = () => undefined;
+  /** The MX set being answered, for status and explain. */
+  listed: { host: string; preference: number; role: "primary" | "standby" | "relay" | "static" }[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly config: MxPoolConfig,
+    readonly keys: readonly string[],
+    private readonly zones: ZoneSet,
+    private readonly env: PoolEnv,
+  ) {
+    this.rebuild();
+  }
+
+  memberIds(): string[] {
+    return [...this.config.members, ...this.config.standby].map((m) => m.id);
+  }
+
+  /** Lets targets that are pool names carry the pool's current choice in the additional section. */
+  bindAddressPools(lookupPool: (key: string) => AddressPool | undefined): void {
+    this.addressPoolOf = lookupPool;
+    this.rebuild();
+  }
+
+  answer(qtype: number, _client: unknown = null): PoolAnswer | null {
+    if (qtype !== T.MX || this.current.sections.an === 0) return null; // nothing to list: the zone answers
+    this.current.counter.n++;
+    if (this.dynamic.length === 0) return this.current;
+    return this.withPoolAddresses(this.current);
+  }
+
+  /** The MX answer without counting it (pool-bound targets' addresses left out). */
+  peek(qtype: number): PoolAnswer | null {
+    return qtype === T.MX && this.current.sections.an > 0 ? this.current : null;
+  }
+
+  /** Appends, per query, the address each pool-bound target's pool would answer right now. */
+  private withPoolAddresses(base: PoolAnswer): PoolAnswer {
+    const parts: Buffer[] = [base.sections.bytes];
+    let ar = base.sections.ar;
+    for (const { owner, pool } of this.dynamic) {
+      for (const qtype of [T.A, T.AAAA]) {
+        const a = pool.answer(qtype);
+        if (!a || a.rcode !== RCODE.NOERROR) continue;
+        const b = a.sections.bytes;
+        let o = 0;
+        for (let i = 0; i < a.sections.an; i++) {
+          // Each RR starts with a 2-byte pointer to the question: swap in the target's name.
+          const end = o + 12 + b.readUInt16BE(o + 10);
+          parts.push(owner, b.subarray(o + 2, end));
+          ar++;
+          o = end;
+        }
+      }
+    }
+    const sections = { ...base.sections, bytes: Buffer.concat(parts), ar };
+    return { ...base, sections };
+  }
+
+  /** Recomputes the MX answer; `_changed` (the member that changed) does not narrow the work here. */
+  rebuild(_changed?: string): void {
+    const now = this.env.table.clock();
+    const judge = (m: MxMemberConfig): Assessment =>
+      assessMember(
+        this.env,
+        m.id,
+        { state: m.state, capacity: m.capacity, hasProbe: m.check !== undefined },
+        now,
+        this.config["stale-after"],
+        this.config["max-utilization"],
+      );
+    this.assessments = this.config.members.map(judge);
+    this.standbyAssessments = this.config.standby.map(judge);
+    const byHeadroom = (list: MxMemberConfig[], as: Assessment[]) =>
+      list
+        .map((m, i) => ({ m, a: as[i]! }))
+        .filter((x) => x.a.available)
+        .sort((x, y) => y.a.capacity * (1 - y.a.utilization) - x.a.capacity * (1 - x.a.utilization))
+        .map((x) => x.m);
+    let primaries = byHeadroom(this.config.members, this.assessments);
+    let role: "primary" | "standby" = "primary";
+    if (primaries.length === 0) {
+      primaries = byHeadroom(this.config.standby, this.standbyAssessments);
+      role = "standby";
+    }
+    const relays = this.config.relays.map((r) => ({
+      host: parseName(r.host, null),
+      preference: r.preference,
+    }));
+    const hosts: Host[] = primaries.map((m) => ({ host: parseName(m.host, null), preference: m.preference }));
+    this.listed = [
+      ...primaries.map((m) => ({ host: m.host, preference: m.preference, role })),
+      ...this.config.relays.map((r) => ({ host: r.host, preference: r.preference, role: "relay" as const })),
+    ];
+    let state = `${role}:${primaries.length}`;
+    if (hosts.length + relays.length === 0) {
+      state = "last-resort";
+      this.current = this.lastResort();
+    } else {
+      this.current = this.encode(
+        [...hosts, ...relays],
+        [...primaries, ...this.config.members, ...this.config.standby],
+      );
+    }
+    if (state !== this.lastState && this.lastState !== "" && !this.env.quiet) {
+      const level = role === "primary" && primaries.length > 0 ? "info" : "warn";
+      this.env.log[level](
+        { pool: this.name, primaries: primaries.map((m) => m.id), role, relays: relays.length },
+        "MX answer changed",
+      );
+    }
+    this.lastState = state;
+    this.expiry.schedule(now, this.rebuildNow, this.assessments, this.standbyAssessments);
+  }
+
+  private encode(hosts: Host[], known: MxMemberConfig[]): PoolAnswer {
+    const answer: RR[] = hosts.map((h) => {
+      const name = toWire(h.host);
+      const rdata = Buffer.alloc(2 + name.length);
+      rdata.writeUInt16BE(h.preference, 0);
+      name.copy(rdata, 2);
+      return { owner: null, type: T.MX, ttl: this.config.ttl, rdata };
+    });
+    const additional: RR[] = [];
+    const seen = new Set<string>();
+    this.dynamic = [];
+    for (const h of hosts) {
+      const key = keyOf(h.host);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const pool = this.addressPoolOf(key);
+      if (pool) {
+        this.dynamic.push({ owner: toWire(h.host), pool });
+        continue;
+      }
+      const member = known.find((m) => m.address && keyOf(parseName(m.host, null)) === key);
+      if (member?.address) {
+        for (const a of member.address) {
+          const p = ipaddr.parse(a);
+          additional.push({
+            owner: toWire(h.host),
+            type: p.kind() === "ipv4" ? T.A : T.AAAA,
+            ttl: this.config.ttl,
+            rdata: Buffer.from(p.toByteArray()),
+          });
+        }
+        continue;
+      }
+      for (const type of [T.A, T.AAAA]) {
+        const r = lookup(this.zones, key, type);
+        if (r.kind === "success" && r.aa)
+          for (const rr of r.answer) if (rr.type === type) additional.push({ ...rr, owner: toWire(h.host) });
+      }
+    }
+    return {
+      rcode: RCODE.NOERROR,
+      aa: true,
+      sections: encodeSections(answer, [], additional),
+      counter: counterFor(this.env, this.name, "mx"),
+    };
+  }
+
+  private lastResort(): PoolAnswer {
+    const r = lookup(this.zones, this.keys[0]!, T.MX);
+    if (r.kind === "success" && r.answer.length > 0) {
+      this.listed = [];
+      return {
+        rcode: r.rcode,
+        aa: r.aa,
+        sections: sectionsOf(r),
+        counter: counterFor(this.env, this.name, "static"),
+      };
+    }
+    const all = this.config.members.map((m) => ({ host: parseName(m.host, null), preference: m.preference }));
+    this.listed = this.config.members.map((m) => ({
+      host: m.host,
+      preference: m.preference,
+      role: "static" as const,
+    }));
+    return this.encode(all, this.config.members);
+  }
+
+  describe(): MemberView[] {
+    const now = this.env.table.clock();
+    const view = (m: MxMemberConfig, a: Assessment): MemberView => ({
+      ...publicView(a, this.env.table.get(m.id), now),
+      id: m.id,
+      role: "member",
+      addresses: m.address ?? [],
+      answered: 0,
+      share: this.listed.some((l) => l.host === m.host && l.role !== "relay") ? 1 : 0,
+    });
+    return [
+      ...this.config.members.map((m, i) => view(m, this.assessments[i]!)),
+      ...this.config.standby.map((m, i) => view(m, this.standbyAssessments[i]!)),
+    ];
+  }
+
+  dispose(): void {
+    this.expiry.clear();
+  }
+}

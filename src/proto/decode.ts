@@ -1,0 +1,175 @@
+/**
+ * Query decoding: header, the single question, and the EDNS0 OPT record (RFC 6891).
+ *
+ * Only what answering needs is decoded; everything else is bounds-checked and skipped. The
+ * outcome is either a query, a reason to answer with an error rcode (FORMERR, NOTIMP), or a
+ * reason to drop the packet (too short for a header, or a response: answering responses invites
+ * loops and reflection).
+ */
+import { readQuestionName } from "./name.js";
+import { T } from "./types.js";
+
+/** EDNS Client Subnet from the query (RFC 7871): the client network a resolver asks for. */
+export interface ClientSubnet {
+  family: 1 | 2;
+  sourcePrefix: number;
+  /** The address, zero-padded to 4 or 16 bytes. */
+  address: Buffer;
+}
+
+export interface Edns {
+  udpSize: number;
+  version: number;
+  dnssecOk: boolean;
+  ecs: ClientSubnet | null;
+  /** Offset and length of the OPT RDATA (options) in the query buffer. */
+  optionsStart: number;
+  optionsEnd: number;
+}
+
+export interface Query {
+  id: number;
+  /** Raw flags word of the query. */
+  flags: number;
+  opcode: number;
+  qname: string;
+  qtype: number;
+  qclass: number;
+  /** Offset just past the question (the question is copied verbatim into the response). */
+  questionEnd: number;
+  edns: Edns | null;
+}
+
+export type Decoded =
+  | { ok: true; query: Query }
+  | { ok: false; drop: true }
+  | {
+      ok: false;
+      drop: false;
+      rcode: number;
+      id: number;
+      flags: number;
+      /** Question end when the question could be read, so it can be echoed; else 0. */
+      questionEnd: number;
+      edns: Edns | null;
+    };
+
+const DROP: Decoded = Object.freeze({ ok: false, drop: true }) as Decoded;
+const FORMERR = 1;
+const NOTIMP = 4;
+
+/** An error outcome; a plain function, since a closure here would be allocated for every query. */
+function failed(
+  id: number,
+  flags: number,
+  rcode: number,
+  questionEnd = 0,
+  edns: Edns | null = null,
+): Decoded {
+  return { ok: false, drop: false, rcode, id, flags, questionEnd, edns };
+}
+
+export function decodeQuery(buf: Buffer): Decoded {
+  if (buf.length < 12) return DROP;
+  const id = buf.readUInt16BE(0);
+  const flags = buf.readUInt16BE(2);
+  if (flags & 0x8000) return DROP; // QR=1: a response, never answered
+  const opcode = (flags >> 11) & 0xf;
+  const qdcount = buf.readUInt16BE(4);
+  const ancount = buf.readUInt16BE(6);
+  const nscount = buf.readUInt16BE(8);
+  const arcount = buf.readUInt16BE(10);
+  if (qdcount !== 1) return failed(id, flags, opcode === 0 ? FORMERR : NOTIMP);
+  const name = readQuestionName(buf, 12);
+  if (name === null || name.end + 4 > buf.length) return failed(id, flags, FORMERR);
+  const qtype = buf.readUInt16BE(name.end);
+  const qclass = buf.readUInt16BE(name.end + 2);
+  const questionEnd = name.end + 4;
+  if (opcode !== 0) return failed(id, flags, NOTIMP, questionEnd);
+  if (ancount !== 0 || nscount !== 0) return failed(id, flags, FORMERR, questionEnd);
+
+  let edns: Edns | null = null;
+  let o = questionEnd;
+  for (let i = 0; i < arcount; i++) {
+    const nameEnd = skipName(buf, o);
+    if (nameEnd < 0 || nameEnd + 10 > buf.length) return failed(id, flags, FORMERR, questionEnd);
+    const type = buf.readUInt16BE(nameEnd);
+    const rdlen = buf.readUInt16BE(nameEnd + 8);
+    const rdataStart = nameEnd + 10;
+    const rdataEnd = rdataStart + rdlen;
+    if (rdataEnd > buf.length) return failed(id, flags, FORMERR, questionEnd);
+    if (type === T.OPT) {
+      // RFC 6891 §6.1.1: one OPT, owned by the root.
+      if (edns !== null || nameEnd !== o + 1) return failed(id, flags, FORMERR, questionEnd);
+      if (!optionsWellFormed(buf, rdataStart, rdataEnd)) return failed(id, flags, FORMERR, questionEnd);
+      const ttl = buf.readUInt32BE(nameEnd + 4);
+      edns = {
+        udpSize: buf.readUInt16BE(nameEnd + 2),
+        version: (ttl >>> 16) & 0xff,
+        dnssecOk: (ttl & 0x8000) !== 0,
+        ecs: null,
+        optionsStart: rdataStart,
+        optionsEnd: rdataEnd,
+      };
+      if (rdataEnd > rdataStart) {
+        const ecs = clientSubnet(buf, rdataStart, rdataEnd);
+        // RFC 7871 §7.1.2: a malformed ECS option gets FORMERR (our OPT still goes back).
+        if (ecs === false) return failed(id, flags, FORMERR, questionEnd, { ...edns, ecs: null });
+        edns.ecs = ecs;
+      }
+    }
+    o = rdataEnd;
+  }
+  return { ok: true, query: { id, flags, opcode, qname: name.key, qtype, qclass, questionEnd, edns } };
+}
+
+/** Offset past a possibly compressed name, or -1. A pointer ends the name (no following). */
+function skipName(buf: Buffer, offset: number): number {
+  let o = offset;
+  for (let total = 0; total <= 255; ) {
+    if (o >= buf.length) return -1;
+    const len = buf[o]!;
+    if (len === 0) return o + 1;
+    if ((len & 0xc0) === 0xc0) return o + 2 <= buf.length ? o + 2 : -1;
+    if (len > 63) return -1;
+    total += len + 1;
+    o += len + 1;
+  }
+  return -1;
+}
+
+function optionsWellFormed(buf: Buffer, start: number, end: number): boolean {
+  let o = start;
+  while (o < end) {
+    if (o + 4 > end) return false;
+    o += 4 + buf.readUInt16BE(o + 2);
+  }
+  return o === end;
+}
+
+const ECS_OPTION = 8;
+
+/** The ECS option among the OPT options, null without one, false when malformed (RFC 7871 §6). */
+function clientSubnet(buf: Buffer, start: number, end: number): ClientSubnet | null | false {
+  for (let o = start; o + 4 <= end; ) {
+    const code = buf.readUInt16BE(o);
+    const len = buf.readUInt16BE(o + 2);
+    const data = o + 4;
+    o = data + len;
+    if (code !== ECS_OPTION) continue;
+    if (len < 4) return false;
+    const family = buf.readUInt16BE(data);
+    const source = buf[data + 2]!;
+    const scope = buf[data + 3]!;
+    const size = family === 1 ? 4 : family === 2 ? 16 : 0;
+    if (size === 0 || source > size * 8 || scope !== 0) return false;
+    const bytes = Math.ceil(source / 8);
+    if (len !== 4 + bytes) return false;
+    const address = Buffer.alloc(size);
+    buf.copy(address, 0, data + 4, data + 4 + bytes);
+    // Bits beyond the source prefix must be zero.
+    if (source % 8 !== 0 && (address[bytes - 1]! & (0xff >> (source % 8))) !== 0) return false;
+    return { family: family as 1 | 2, sourcePrefix: source, address };
+  }
+  return null;
+}

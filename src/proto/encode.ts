@@ -1,0 +1,181 @@
+/**
+ * Response encoding.
+ *
+ * The sections of an answer are encoded once (per zone node and qtype) into one buffer. A
+ * response is then the 12-byte header, the question copied verbatim from the query (so its case
+ * is preserved), that buffer, and the OPT record. Owners equal to the query name are written as
+ * a pointer to the question (0xC00C), which makes the precomputed sections independent of the
+ * query, including wildcard answers.
+ */
+import type { LookupResult, RR } from "../zone/lookup.js";
+import type { ClientSubnet, Query } from "./decode.js";
+import { CLASS_IN, T } from "./types.js";
+
+export const EDNS_PAYLOAD = 1232;
+export const PLAIN_UDP_LIMIT = 512;
+export const TCP_LIMIT = 65535;
+const OPT_SIZE = 11;
+
+export interface EncodedSections {
+  bytes: Buffer;
+  an: number;
+  ns: number;
+  ar: number;
+  /** Length of answer + authority: what is left when the additional section is dropped. */
+  essential: number;
+  glueRequired: boolean;
+}
+
+export const EMPTY_SECTIONS: EncodedSections = Object.freeze({
+  bytes: Buffer.alloc(0),
+  an: 0,
+  ns: 0,
+  ar: 0,
+  essential: 0,
+  glueRequired: false,
+});
+
+function rrLength(rr: RR): number {
+  return (rr.owner === null ? 2 : rr.owner.length) + 10 + rr.rdata.length;
+}
+
+function writeRR(rr: RR, out: Buffer, offset: number): number {
+  let o = offset;
+  if (rr.owner === null) {
+    out.writeUInt16BE(0xc00c, o);
+    o += 2;
+  } else {
+    o += rr.owner.copy(out, o);
+  }
+  out.writeUInt16BE(rr.type, o);
+  out.writeUInt16BE(CLASS_IN, o + 2);
+  out.writeUInt32BE(rr.ttl, o + 4);
+  out.writeUInt16BE(rr.rdata.length, o + 8);
+  o += 10;
+  return o + rr.rdata.copy(out, o);
+}
+
+export function encodeSections(
+  answer: readonly RR[],
+  authority: readonly RR[],
+  additional: readonly RR[],
+): EncodedSections {
+  let size = 0;
+  let essential = 0;
+  for (const rr of answer) size += rrLength(rr);
+  for (const rr of authority) size += rrLength(rr);
+  essential = size;
+  for (const rr of additional) size += rrLength(rr);
+  const bytes = Buffer.alloc(size);
+  let o = 0;
+  for (const rr of answer) o = writeRR(rr, bytes, o);
+  for (const rr of authority) o = writeRR(rr, bytes, o);
+  for (const rr of additional) o = writeRR(rr, bytes, o);
+  return {
+    bytes,
+    an: answer.length,
+    ns: authority.length,
+    ar: additional.length,
+    essential,
+    glueRequired: false,
+  };
+}
+
+/** The encoded sections of a lookup result, computed once and kept on the (immutable) result. */
+export function sectionsOf(result: LookupResult): EncodedSections {
+  let enc = result.encoded as EncodedSections | undefined;
+  if (!enc) {
+    enc = encodeSections(result.answer, result.authority, result.additional);
+    enc.glueRequired = result.glueRequired;
+    result.encoded = enc;
+  }
+  return enc;
+}
+
+/** Largest response the client can take over UDP (RFC 6891 §6.2.5: below 512 means 512). */
+export function udpLimit(q: Query): number {
+  if (!q.edns) return PLAIN_UDP_LIMIT;
+  const size = Math.max(q.edns.udpSize, PLAIN_UDP_LIMIT);
+  return Math.min(size, EDNS_PAYLOAD);
+}
+
+/**
+ * Builds a response. When the whole answer does not fit `limit`, the additional section is
+ * dropped first (unless it holds required glue); if it still does not fit, the response carries
+ * only the question with TC=1 so the client retries over TCP (RFC 2181 §9, RFC 7766).
+ */
+export function buildResponse(
+  query: Buffer,
+  id: number,
+  queryFlags: number,
+  questionEnd: number,
+  edns: { dnssecOk: boolean; ecs?: ClientSubnet | null } | null,
+  rcode: number,
+  aa: boolean,
+  sections: EncodedSections,
+  limit: number,
+  ecsScope = 0,
+): Buffer {
+  // Positional arguments rather than an options object: this runs once per query.
+  const qlen = questionEnd > 12 ? questionEnd - 12 : 0;
+  const ecs = edns?.ecs ?? null;
+  const ecsLen = ecs ? 8 + Math.ceil(ecs.sourcePrefix / 8) : 0;
+  const optLen = edns ? OPT_SIZE + ecsLen : 0;
+  const fixed = 12 + qlen + optLen;
+  let bodyLen = sections.bytes.length;
+  let ar = sections.ar;
+  let tc = false;
+  let an = sections.an;
+  let ns = sections.ns;
+  if (fixed + bodyLen > limit) {
+    if (!sections.glueRequired && ar > 0 && fixed + sections.essential <= limit) {
+      bodyLen = sections.essential;
+      ar = 0;
+    } else {
+      tc = true;
+      bodyLen = 0;
+      an = 0;
+      ns = 0;
+      ar = 0;
+    }
+  }
+  const out = Buffer.allocUnsafe(fixed + bodyLen);
+  const flags =
+    0x8000 |
+    (queryFlags & 0x7800) | // opcode
+    (aa ? 0x0400 : 0) |
+    (tc ? 0x0200 : 0) |
+    (queryFlags & 0x0100) | // RD
+    (queryFlags & 0x0010) | // CD
+    (rcode & 0xf);
+  out.writeUInt16BE(id, 0);
+  out.writeUInt16BE(flags, 2);
+  out.writeUInt16BE(qlen > 0 ? 1 : 0, 4);
+  out.writeUInt16BE(an, 6);
+  out.writeUInt16BE(ns, 8);
+  out.writeUInt16BE(ar + (edns ? 1 : 0), 10);
+  let o = 12;
+  if (qlen > 0) o += query.copy(out, 12, 12, questionEnd);
+  if (bodyLen > 0) o += sections.bytes.copy(out, o, 0, bodyLen);
+  if (edns) {
+    out[o] = 0; // root owner
+    out.writeUInt16BE(T.OPT, o + 1);
+    out.writeUInt16BE(EDNS_PAYLOAD, o + 3);
+    // TTL field: extended rcode (upper 8 bits of the 12-bit rcode), version 0, DO echoed (RFC 3225).
+    out[o + 5] = (rcode >> 4) & 0xff;
+    out[o + 6] = 0;
+    out.writeUInt16BE(edns.dnssecOk ? 0x8000 : 0, o + 7);
+    out.writeUInt16BE(ecsLen, o + 9);
+    if (ecs) {
+      // RFC 7871 §7.2.1: family, source prefix and address as asked; scope = what the answer depends on.
+      const bytes = ecsLen - 8;
+      out.writeUInt16BE(8, o + 11);
+      out.writeUInt16BE(4 + bytes, o + 13);
+      out.writeUInt16BE(ecs.family, o + 15);
+      out[o + 17] = ecs.sourcePrefix;
+      out[o + 18] = Math.min(ecsScope, ecs.sourcePrefix);
+      ecs.address.copy(out, o + 19, 0, bytes);
+    }
+  }
+  return out;
+}

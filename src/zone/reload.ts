@@ -1,0 +1,73 @@
+/**
+ * Builds the zone set from a directory, keeping the last good version of any zone whose file
+ * is now broken, and reports what changed so a reload can be logged in one line.
+ */
+
+import { displayName } from "../proto/name.js";
+import { loadZoneDir, originOfFile, type ZoneLoadError } from "./load.js";
+import type { Zone, ZoneWarning } from "./zone.js";
+import { ZoneSet } from "./zoneset.js";
+
+export interface ZoneReloadReport {
+  added: string[];
+  removed: string[];
+  changed: { zone: string; from: number; to: number }[];
+  /** Zones whose file failed to load, still served from the previous good version. */
+  kept: string[];
+  errors: ZoneLoadError[];
+  warnings: ZoneWarning[];
+  records: number;
+}
+
+export function buildZoneSet(
+  dir: string,
+  previous: ZoneSet | null,
+): { zones: ZoneSet; report: ZoneReloadReport } {
+  const loaded = loadZoneDir(dir);
+  const zones: Zone[] = [];
+  const seen = new Map<string, Zone>();
+  const errors = [...loaded.errors];
+  for (const z of loaded.zones) {
+    const other = seen.get(z.originKey);
+    if (other) {
+      errors.push({
+        file: z.file,
+        message: `${z.file}: zone ${displayName(z.originKey)} is already loaded from ${other.file}`,
+      });
+      continue;
+    }
+    seen.set(z.originKey, z);
+    zones.push(z);
+  }
+  const kept: string[] = [];
+  if (previous) {
+    for (const err of errors) {
+      const origin = originOfFile(err.file).replace(/\.$/, "").toLowerCase();
+      const old = previous.zones.get(origin);
+      if (old && !seen.has(old.originKey)) {
+        zones.push(old);
+        seen.set(old.originKey, old);
+        kept.push(displayName(old.originKey));
+      }
+    }
+  }
+  const next = new ZoneSet(zones);
+  const report: ZoneReloadReport = {
+    added: [],
+    removed: [],
+    changed: [],
+    kept,
+    errors,
+    warnings: loaded.warnings,
+    records: zones.reduce((n, z) => n + z.recordCount, 0),
+  };
+  for (const [key, z] of next.zones) {
+    const old = previous?.zones.get(key);
+    if (!old) report.added.push(displayName(key));
+    else if (old !== z && old.serial !== z.serial)
+      report.changed.push({ zone: displayName(key), from: old.serial, to: z.serial });
+  }
+  for (const key of previous?.zones.keys() ?? [])
+    if (!next.zones.has(key)) report.removed.push(displayName(key));
+  return { zones: next, report };
+}

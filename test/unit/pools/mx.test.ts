@@ -1,0 +1,115 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { buildResponse } from "../../../src/proto/encode.js";
+import { T } from "../../../src/proto/types.js";
+import { makeQuery, parse } from "../../helpers/packets.js";
+import { answerData, poolFixture } from "../../helpers/pools.js";
+
+const MAIL = `
+pools:
+  mail:
+    type: mx
+    names: [example.com.]
+    members:
+      - {id: mx-1, host: mx1.example.com., address: 192.0.2.21, capacity: 50, preference: 10}
+      - {id: mx-2, host: mx2.example.com., address: 192.0.2.22, capacity: 50, preference: 10}
+    relays:
+      - {host: relay1.backup.example.net., preference: 50}
+    standby:
+      - {id: mx-9, host: mx9.example.com., address: 192.0.2.29, preference: 10}
+`;
+const mx = (f: ReturnType<typeof poolFixture>) => answerData(f.answer("example.com.", T.MX));
+
+describe("MX pools", () => {
+  it("healthy: primaries by headroom, then the relay", () => {
+    const f = poolFixture(MAIL);
+    f.report("mx-1", 40);
+    f.report("mx-2", 10);
+    expect(mx(f)).toEqual(["10 mx2.example.com.", "10 mx1.example.com.", "50 relay1.backup.example.net."]);
+  });
+
+  it("degraded: a down primary is left out, the relay stays", () => {
+    const f = poolFixture(MAIL);
+    f.report("mx-1", 10, { status: "down" });
+    f.report("mx-2", 10);
+    expect(mx(f)).toEqual(["10 mx2.example.com.", "50 relay1.backup.example.net."]);
+  });
+
+  it("all primaries down: the standby is promoted if up, else only the relay", () => {
+    const f = poolFixture(MAIL);
+    f.report("mx-9", 0);
+    expect(mx(f)).toEqual(["10 mx9.example.com.", "50 relay1.backup.example.net."]);
+    f.report("mx-9", 0, { status: "down" });
+    expect(mx(f)).toEqual(["50 relay1.backup.example.net."]);
+  });
+
+  it("carries the targets' addresses in the additional section", () => {
+    const f = poolFixture(MAIL);
+    f.report("mx-1", 10);
+    const a = f.answer("example.com.", T.MX)!;
+    expect(a.sections.an).toBe(2);
+    expect(a.sections.ar).toBe(1);
+    expect(a.sections.essential).toBeLessThan(a.sections.bytes.length);
+  });
+
+  it("with no relay and nothing healthy, lists every primary rather than nothing", () => {
+    const f = poolFixture(MAIL.replace(/ {4}relays:\n.*\n/, ""));
+    expect(mx(f)).toEqual(["10 mx1.example.com.", "10 mx2.example.com."]);
+  });
+
+  it("property: every relay is always listed, and never a primary that is not up", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom("up", "down", "drain", "busy", "none"), { minLength: 3, maxLength: 3 }),
+        (statuses) => {
+          const f = poolFixture(MAIL);
+          ["mx-1", "mx-2", "mx-9"].forEach((id, i) => {
+            if (statuses[i] !== "none") f.report(id, 5, { status: statuses[i] as "up" });
+          });
+          const got = mx(f);
+          expect(got).toContain("50 relay1.backup.example.net.");
+          expect(got[got.length - 1]).toBe("50 relay1.backup.example.net.");
+          ["mx1", "mx2", "mx9"].forEach((h, i) => {
+            if (statuses[i] !== "up") expect(got).not.toContain(`10 ${h}.example.com.`);
+          });
+          if (statuses[0] === "up" || statuses[1] === "up") expect(got).not.toContain("10 mx9.example.com.");
+        },
+      ),
+    );
+  });
+});
+
+describe("MX targets that are pool names", () => {
+  it("carry the address the target's pool would answer now", () => {
+    const f = poolFixture(`
+pools:
+  mx-hosts:
+    names: [mx1.example.com.]
+    members:
+      - {id: h1, address: 192.0.2.41}
+      - {id: h2, address: 192.0.2.42}
+  mail:
+    type: mx
+    names: [example.com.]
+    members:
+      - {id: mx-1, host: mx1.example.com., preference: 10}
+    relays: [{host: relay.example.net., preference: 50}]
+`);
+    f.report("mx-1", 1);
+    f.report("h1", 1, { status: "down" });
+    f.report("h2", 1);
+    const a = f.answer("example.com.", T.MX)!;
+    expect(a.sections.ar).toBe(1);
+    const tail = a.sections.bytes.subarray(a.sections.bytes.length - 4);
+    expect([...tail].join(".")).toBe("192.0.2.42");
+    f.report("h1", 1);
+    f.report("h2", 1, { status: "down" });
+    const b = f.answer("example.com.", T.MX)!;
+    expect([...b.sections.bytes.subarray(b.sections.bytes.length - 4)].join(".")).toBe("192.0.2.41");
+    // The spliced message decodes with an independent codec.
+    const q = makeQuery("example.com", { type: T.MX });
+    const p = parse(buildResponse(q, 7, 0x0100, q.length, null, b.rcode, b.aa, b.sections, 65535));
+    expect(p.answers.map((r) => r.exchange)).toEqual(["mx1.example.com", "relay.example.net"]);
+    expect(p.additionals.map((r) => [r.name, r.address])).toEqual([["mx1.example.com", "192.0.2.41"]]);
+  });
+});
