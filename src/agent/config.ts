@@ -13,7 +13,8 @@ import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { z } from "zod";
 import type { CheckTarget } from "../health/checks.js";
-import { parseDuration } from "../pools/schema.js";
+import { parseDuration } from "../lib/duration.js";
+import { splitHostPort } from "../lib/host-port.js";
 import { AgentConfigError, parseLoadSource } from "./load.js";
 
 export interface CheckSpec {
@@ -45,10 +46,9 @@ export interface AgentSpec {
 }
 
 function hostPort(text: string, what: string): { host: string; port: number } {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
-  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535)
-    throw new AgentConfigError(`${what}: expected HOST:PORT, got '${text}'`);
-  return { host: m[1]!, port: Number(m[2]) };
+  const hp = splitHostPort(text);
+  if (!hp || hp.port < 1) throw new AgentConfigError(`${what}: expected HOST:PORT, got '${text}'`);
+  return hp;
 }
 
 /** `tcp:HOST:PORT`, `http:URL`, `smtp:HOST:PORT`. */

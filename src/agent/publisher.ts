@@ -4,11 +4,10 @@
  * interval's report supersedes anything that could not be sent, because only the latest state
  * matters.
  */
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { postToServer, publishToRedis } from "../health/publish.js";
-import { redisOptions } from "../health/redis-client.js";
-import { backoff } from "../health/redis-store.js";
+import { createRedis, redisOptions } from "../health/redis-client.js";
 import type { Report } from "../health/report.js";
 
 export interface Publisher {
@@ -25,16 +24,7 @@ export class RedisPublisher implements Publisher {
     private readonly prefix: string,
     log: Logger,
   ) {
-    this.client = new Redis({
-      ...redisOptions(url),
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      retryStrategy: backoff,
-      connectTimeout: 2_000,
-      // INFO (the ready check) is beyond a per-agent ACL user that may only SET and PUBLISH.
-      enableReadyCheck: false,
-    });
+    this.client = createRedis(redisOptions(url), "publisher");
     this.client.on("error", (err: Error) => {
       if (err.message !== this.lastError) log.warn({ err: err.message }, "redis connection error");
       this.lastError = err.message;

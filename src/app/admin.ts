@@ -13,6 +13,7 @@ import { parseReport } from "../health/report.js";
 import type { HealthStore } from "../health/store.js";
 import { listenHttp } from "../lib/http.js";
 import type { PoolSet } from "../pools/pool-set.js";
+import type { Resolver } from "../server/resolve.js";
 import type { ZoneSet } from "../zone/zoneset.js";
 import { ExplainError, explain } from "./explain.js";
 
@@ -22,6 +23,8 @@ export interface AdminDeps {
   store: HealthStore;
   pools: () => PoolSet | null;
   zones: () => ZoneSet | null;
+  /** The server's own routing, for explain. */
+  resolver: Resolver;
   metrics: { metrics(): Promise<string>; contentType: string };
   token: string | null;
   /** Called with each accepted report's text (the primary relays it to its workers). */
@@ -29,18 +32,7 @@ export interface AdminDeps {
 }
 
 export function statusOf(pools: PoolSet | null, store: HealthStore) {
-  return {
-    store: { kind: store.kind, connected: store.connected() },
-    pools: [...(pools?.byName.values() ?? [])].map((p) => ({
-      name: p.name,
-      type: p.kind,
-      names: p.config.names,
-      policy: p.kind === "a" ? p.config.policy : "mx",
-      source: p.kind === "a" ? p.source(1) : "mx",
-      members: p.describe(),
-      ...(p.kind === "mx" ? { mx: p.listed } : {}),
-    })),
-  };
+  return { store: { kind: store.kind, connected: store.connected() }, pools: pools?.status() ?? [] };
 }
 
 function send(res: ServerResponse, code: number, body: unknown, type = "application/json"): void {
@@ -97,19 +89,12 @@ export function startAdmin(
       return send(res, 200, statusOf(deps.pools(), deps.store));
     if (req.method === "GET" && path === "/v1/explain") {
       const q = new URL(req.url ?? "/", "http://admin").searchParams;
-      const zones = deps.zones();
-      if (!zones) return send(res, 503, { error: "zones not loaded" });
+      if (!deps.zones()) return send(res, 503, { error: "zones not loaded" });
       try {
         return send(
           res,
           200,
-          explain(
-            zones,
-            deps.pools(),
-            q.get("name") ?? "",
-            q.get("type") ?? "A",
-            q.get("client") ?? undefined,
-          ),
+          explain(deps.resolver, q.get("name") ?? "", q.get("type") ?? "A", q.get("client") ?? undefined),
         );
       } catch (e) {
         if (e instanceof ExplainError) return send(res, 400, { error: e.message });

@@ -1,71 +1,50 @@
 /**
- * `lbdns explain`: the answer lbdns would give now for a name and type, and why. For a pool name
- * it lists every member with its reason (available, stale, shed, drained...) and its share of
- * answers; the answer shown is the best-ranked one (headroom and weighted policies draw among the
- * available members by their share).
+ * `lbdns explain`: the answer lbdns would give now for a name and type (and client), and why.
+ * It runs the server's own routing (server/resolve.ts) without side effects, so the answer shown
+ * is the one the next such query would get; for a pool name it adds every member with its reason
+ * (available, stale, shed, drained...) and its share of answers.
  */
 import { UserError } from "../lib/errors.js";
 import { clientOf } from "../pools/client.js";
-import type { PoolSet } from "../pools/pool-set.js";
-import type { EncodedSections } from "../proto/encode.js";
-import { sectionsOf } from "../proto/encode.js";
+import type { ClientChoice, MemberView } from "../pools/pool.js";
+import type { Query } from "../proto/decode.js";
 import { keyOf, parseName, presentName } from "../proto/name.js";
+import { rcodeName } from "../proto/rcode.js";
 import { formatRdata, readWireName } from "../proto/rdata.js";
-import { typeCode, typeName } from "../proto/types.js";
-import { lookup, nodataResult } from "../zone/lookup.js";
-import type { ZoneSet } from "../zone/zoneset.js";
-
-const RCODES: Record<number, string> = {
-  0: "NOERROR",
-  1: "FORMERR",
-  2: "SERVFAIL",
-  3: "NXDOMAIN",
-  4: "NOTIMP",
-  5: "REFUSED",
-};
+import { type EncodedSections, encodedRecords } from "../proto/sections.js";
+import { CLASS_IN, typeCode, typeName } from "../proto/types.js";
+import type { Resolver } from "../server/resolve.js";
 
 export class ExplainError extends UserError {}
 
-/** Decodes precomputed sections into presentation lines; `qname` stands for the question pointer. */
+export interface Explanation {
+  name: string;
+  type: string;
+  rcode: string;
+  from: string;
+  source?: string | null;
+  policy?: string;
+  members?: MemberView[];
+  client?: { ip: string; depends: boolean } & Partial<ClientChoice>;
+  answer: string[];
+  authority: string[];
+  additional: string[];
+}
+
+/** Presentation lines of encoded sections; `qname` stands for the pointer to the question. */
 export function sectionLines(
   s: EncodedSections,
   qname: string,
 ): { answer: string[]; authority: string[]; additional: string[] } {
-  const lines: string[] = [];
-  const b = s.bytes;
-  let o = 0;
-  for (let i = 0; i < s.an + s.ns + s.ar; i++) {
-    let owner: string;
-    if (b[o]! >= 0xc0) {
-      owner = qname;
-      o += 2;
-    } else {
-      const labels = readWireName(b, o);
-      owner = presentName(labels);
-      o += labels.reduce((n, l) => n + l.length + 1, 1);
-    }
-    const type = b.readUInt16BE(o);
-    const ttl = b.readUInt32BE(o + 4);
-    const len = b.readUInt16BE(o + 8);
-    lines.push(
-      `${owner}\t${ttl}\tIN\t${typeName(type)}\t${formatRdata(type, b.subarray(o + 10, o + 10 + len))}`,
-    );
-    o += 10 + len;
+  const out = { answer: [] as string[], authority: [] as string[], additional: [] as string[] };
+  for (const rr of encodedRecords(s)) {
+    const owner = rr.owner === null ? qname : presentName(readWireName(rr.owner, 0));
+    out[rr.section].push(`${owner}\t${rr.ttl}\tIN\t${typeName(rr.type)}\t${formatRdata(rr.type, rr.rdata)}`);
   }
-  return {
-    answer: lines.slice(0, s.an),
-    authority: lines.slice(s.an, s.an + s.ns),
-    additional: lines.slice(s.an + s.ns),
-  };
+  return out;
 }
 
-export function explain(
-  zones: ZoneSet,
-  pools: PoolSet | null,
-  name: string,
-  typeText = "A",
-  clientIp?: string,
-) {
+export function explain(resolver: Resolver, name: string, typeText = "A", clientIp?: string): Explanation {
   let key: string;
   let qname: string;
   try {
@@ -77,40 +56,50 @@ export function explain(
   }
   const qtype = typeCode(typeText);
   if (qtype === undefined) throw new ExplainError(`'${typeText}' is not a record type`);
-  const pool = pools?.byKey.get(key);
-  const peeked = pool?.peek(qtype) ?? null;
-  let client:
-    | { ip: string; depends: boolean; region?: string | null; candidates?: string[]; sticky?: string | null }
-    | undefined;
-  if (clientIp !== undefined) {
-    const c = clientOf(null, clientIp);
-    if (c === null) throw new ExplainError(`'${clientIp}' is not an IP address`);
-    client =
-      pool?.kind === "a" && pool.needsClient
-        ? { ip: clientIp, depends: true, ...pool.decide(qtype, c) }
-        : { ip: clientIp, depends: false };
-  }
-  if (pool && peeked) {
+  const client = clientIp === undefined ? null : clientOf(null, clientIp);
+  if (clientIp !== undefined && client === null) throw new ExplainError(`'${clientIp}' is not an IP address`);
+  const query: Query = {
+    id: 0,
+    flags: 0,
+    opcode: 0,
+    qname: key,
+    qtype,
+    qclass: CLASS_IN,
+    questionEnd: 12,
+    edns: null,
+  };
+  // The resolution is the resolver's reused object: read everything from it before returning.
+  const r = resolver.resolve(query, clientIp, false);
+  const lines = sectionLines(r.sections, qname);
+  const choice = client !== null && r.pool !== null ? r.pool.choiceFor(qtype, client) : null;
+  const clientPart =
+    clientIp === undefined
+      ? {}
+      : {
+          client:
+            choice === null ? { ip: clientIp, depends: false } : { ip: clientIp, depends: true, ...choice },
+        };
+  if (r.pool !== null) {
+    const status = r.pool.status(qtype);
     return {
       name: qname,
       type: typeName(qtype),
-      rcode: RCODES[peeked.rcode] ?? String(peeked.rcode),
-      from: `pool '${pool.name}'`,
-      source: pool.kind === "a" ? pool.source(qtype) : "mx",
-      policy: pool.kind === "a" ? pool.config.policy : "mx",
-      members: pool.kind === "a" ? pool.describe(qtype) : pool.describe(),
-      ...(client ? { client } : {}),
-      ...sectionLines(peeked.sections, qname),
+      rcode: rcodeName(r.rcode),
+      from: `pool '${r.pool.name}'`,
+      source: status.source,
+      policy: status.policy,
+      members: status.members,
+      ...clientPart,
+      ...lines,
     };
   }
-  let result = lookup(zones, key, qtype);
-  if (pool && result.kind === "nxdomain" && result.zone) result = nodataResult(result.zone);
+  const zone = r.result?.zone;
   return {
     name: qname,
     type: typeName(qtype),
-    rcode: RCODES[result.rcode] ?? String(result.rcode),
-    from: result.zone ? `zone ${presentName(result.zone.origin)} (${result.kind})` : "no zone (refused)",
-    ...(client ? { client } : {}),
-    ...sectionLines(sectionsOf(result), qname),
+    rcode: rcodeName(r.rcode),
+    from: zone ? `zone ${presentName(zone.origin)} (${r.result!.kind})` : "no zone (refused)",
+    ...clientPart,
+    ...lines,
   };
 }

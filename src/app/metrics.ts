@@ -4,11 +4,11 @@
  */
 import { Counter, Gauge, type MetricValueWithName, Registry } from "prom-client";
 import type { HealthStore } from "../health/store.js";
-import type { MemberView } from "../pools/address/pool.js";
+import type { MemberView } from "../pools/pool.js";
 import type { PoolEnv } from "../pools/runtime.js";
 import { typeName } from "../proto/types.js";
-import { LATENCY_BUCKETS, type QueryStats } from "../server/responder.js";
 import type { RateLimiter } from "../server/rrl.js";
+import { LATENCY_BUCKETS, type QueryStats } from "../server/stats.js";
 import type { Catalog } from "./catalog.js";
 
 const RCODE_NAMES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"];
@@ -129,9 +129,8 @@ export function createMetrics(
   }
   /** Each pool member (not stream managers) as status shows it, for the per-member gauges. */
   const eachMember = (visit: (pool: string, m: MemberView) => void) => {
-    for (const pool of catalog.pools?.byName.values() ?? []) {
-      for (const m of pool.describe()) if (m.role === "member") visit(pool.name, m);
-    }
+    for (const pool of catalog.pools?.status() ?? [])
+      for (const m of pool.members) if (m.role === "member") visit(pool.name, m);
   };
   new Gauge({
     name: "lbdns_pool_members",

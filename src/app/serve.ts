@@ -176,6 +176,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
         store,
         pools: () => catalog.pools,
         zones: () => catalog.zones,
+        resolver: responder.resolver,
         metrics: workers?.metrics ?? metrics,
         token,
         onReport: workers ? (text) => workers?.relayReport(text) : undefined,

@@ -4,9 +4,9 @@ import { Agent } from "../agent/agent.js";
 import { type AgentSpec, buildMembers, readAgentFile } from "../agent/config.js";
 import { HttpPublisher, type Publisher, RedisPublisher } from "../agent/publisher.js";
 import { redisOptions } from "../health/redis-client.js";
+import { parseDuration } from "../lib/duration.js";
 import { UserError } from "../lib/errors.js";
 import { createLogger } from "../lib/logger.js";
-import { parseDuration } from "../pools/schema.js";
 import {
   collect,
   duration,

@@ -72,7 +72,7 @@ export async function explain(
     }
     if (e.source === "member" && e.policy === "headroom")
       out.push(
-        "  (headroom draws among the available members by share; the answer above is the best-ranked)",
+        "  (headroom draws among the available members by share; the answer above is the next one drawn)",
       );
   }
   process.stdout.write(`${out.join("\n")}\n`);

@@ -1,8 +1,7 @@
 /** `lbdns report`: publish one health report (handy for scripts, tests and manual overrides). */
 import { Command, Option } from "commander";
-import { Redis } from "ioredis";
 import { postToServer, publishToRedis } from "../health/publish.js";
-import { redact, redisOptions } from "../health/redis-client.js";
+import { createRedis, redact, redisOptions } from "../health/redis-client.js";
 import { type Report, type ReportStatus, reportSchema, STATUSES } from "../health/report.js";
 import { UserError } from "../lib/errors.js";
 import {
@@ -58,15 +57,7 @@ export async function report(opts: ReportOptions): Promise<void> {
   } catch (e) {
     throw new UserError((e as Error).message);
   }
-  const client = new Redis({
-    ...connection,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 3_000,
-    // INFO (the ready check) is beyond a per-agent ACL user that may only SET and PUBLISH.
-    enableReadyCheck: false,
-  });
+  const client = createRedis(connection, "once");
   // A failed connect rejects with only "Connection is closed."; the connection's own error (a
   // TLS verification failure, a refused port) is the reason worth printing.
   let connectionError: Error | null = null;

@@ -1,4 +1,6 @@
 /**
+ * How lbdns talks to Redis: connection strings, and the one factory for clients.
+ *
  * Redis connection strings:
  *   redis://[user:password@]host[:port][/db]            plain
  *   rediss://[user:password@]host[:port][/db][?ca=FILE&cert=FILE&key=FILE&servername=NAME]
@@ -11,7 +13,7 @@
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import type { ConnectionOptions } from "node:tls";
-import type { RedisOptions } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
 import { UserError } from "../lib/errors.js";
 
 export class RedisUrlError extends UserError {
@@ -117,4 +119,41 @@ function dbOf(text: string | undefined): number {
 /** The URL without its password, for logs and error messages. */
 export function redact(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
+}
+
+/** Reconnect delay after `attempt` failures: 100 ms doubling to at most 1 s. */
+export function backoff(attempt: number): number {
+  return Math.min(100 * 2 ** Math.min(attempt, 4), 1_000);
+}
+
+/**
+ * What a client is for, which decides how it fails:
+ * - store: the server's commands; fail fast while disconnected (no offline queue), reconnect with backoff.
+ * - subscriber: the server's pub/sub connection; SUBSCRIBE may wait for the connection.
+ * - publisher: an agent's connection; like store, and with no ready check, since INFO is beyond
+ *   a per-agent ACL user that may only SET and PUBLISH.
+ * - once: one command and done (`lbdns report`): no retries, no reconnects, no ready check.
+ */
+export type RedisRole = "store" | "subscriber" | "publisher" | "once";
+
+export function createRedis(connection: RedisOptions, role: RedisRole): Redis {
+  if (role === "once") {
+    return new Redis({
+      ...connection,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      connectTimeout: 3_000,
+      enableReadyCheck: false,
+    });
+  }
+  return new Redis({
+    ...connection,
+    lazyConnect: true,
+    enableOfflineQueue: role === "subscriber",
+    maxRetriesPerRequest: 1,
+    retryStrategy: backoff,
+    connectTimeout: 2_000,
+    ...(role === "publisher" ? { enableReadyCheck: false } : {}),
+  });
 }

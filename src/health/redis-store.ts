@@ -6,8 +6,9 @@
  * quickly. Commands fail fast while disconnected (no offline queue), and the table keeps the last
  * view, whose members go stale on their own as their reports age.
  */
-import { Redis, type RedisOptions } from "ioredis";
+import type { Redis, RedisOptions } from "ioredis";
 import type { Logger } from "pino";
+import { createRedis } from "./redis-client.js";
 import type { HealthStore } from "./store.js";
 import type { HealthTable } from "./table.js";
 
@@ -36,10 +37,6 @@ export function healthChannel(prefix: string): string {
  * Redis must be back in the view within about a second, and a connection attempt to loopback or a
  * LAN costs nothing worth saving.
  */
-export function backoff(attempt: number): number {
-  return Math.min(100 * 2 ** Math.min(attempt, 4), 1_000);
-}
-
 export class RedisHealthStore implements HealthStore {
   readonly kind = "redis" as const;
   private readonly client: Redis;
@@ -56,16 +53,8 @@ export class RedisHealthStore implements HealthStore {
     private readonly options: RedisStoreOptions,
     private readonly log: Logger,
   ) {
-    const common: RedisOptions = {
-      ...connection,
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      retryStrategy: backoff,
-      connectTimeout: 2_000,
-    };
-    this.client = new Redis(common);
-    this.subscriber = new Redis({ ...common, enableOfflineQueue: true });
+    this.client = createRedis(connection, "store");
+    this.subscriber = createRedis(connection, "subscriber");
     for (const [name, conn] of [
       ["redis", this.client],
       ["redis subscriber", this.subscriber],

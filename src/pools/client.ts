@@ -5,6 +5,7 @@
  * the most an answer's ECS scope claims.
  */
 import ipaddr from "ipaddr.js";
+import { FNV_OFFSET, fnvStep } from "../lib/hash.js";
 import type { Edns } from "../proto/decode.js";
 
 export interface Client {
@@ -87,18 +88,10 @@ export function clientScope(client: Client): number {
 /** A 32-bit key of the client's /24 or /56 subnet, for rendezvous hashing. */
 export function subnetKey(client: Client): number {
   const bits = clientScope(client);
-  let h = 0x811c9dc5 ^ client.family;
+  let h = FNV_OFFSET ^ client.family;
   for (let i = 0; i < client.address.length; i++) {
     const keep = i * 8 >= bits ? 0 : i * 8 + 8 <= bits ? 0xff : (0xff << (8 - (bits - i * 8))) & 0xff;
-    h = Math.imul(h ^ (client.address[i]! & keep), 0x01000193);
+    h = fnvStep(h, client.address[i]! & keep);
   }
   return h >>> 0;
-}
-
-/** murmur3's finaliser: spreads a combined key into a uniform 32-bit value. */
-export function mix32(x: number): number {
-  let h = x >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
 }

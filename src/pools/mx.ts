@@ -9,14 +9,25 @@
  * The additional section carries the targets' addresses (configured, or from our zones).
  */
 import ipaddr from "ipaddr.js";
-import { encodeSections, sectionsOf } from "../proto/encode.js";
 import { keyOf, parseName, toWire } from "../proto/name.js";
+import { RCODE } from "../proto/rcode.js";
+import { encodedRecords, encodeSections, type RR, sectionsOf } from "../proto/sections.js";
 import { T } from "../proto/types.js";
-import { lookup, RCODE, type RR } from "../zone/lookup.js";
+import { lookup } from "../zone/lookup.js";
 import type { ZoneSet } from "../zone/zoneset.js";
-import type { AddressPool, MemberView } from "./address/pool.js";
+import type { AddressPool } from "./address/pool.js";
 import { type Assessment, publicView } from "./availability.js";
-import { assessMember, counterFor, ExpiryTimer, type PoolAnswer, type PoolEnv } from "./runtime.js";
+import type { Client } from "./client.js";
+import type { ClientChoice, ListedMx, MemberView, Pool, PoolStatus } from "./pool.js";
+import {
+  type AnswerSource,
+  assessMember,
+  counterFor,
+  ExpiryTimer,
+  earliestExpiry,
+  type PoolAnswer,
+  type PoolEnv,
+} from "./runtime.js";
 import type { MxMemberConfig, MxPoolConfig } from "./schema.js";
 
 interface Host {
@@ -24,8 +35,10 @@ interface Host {
   preference: number;
 }
 
-export class MxPool {
+export class MxPool implements Pool {
   readonly kind = "mx" as const;
+  /** MX answers do not depend on who asks. */
+  readonly needsClient = false;
   private current!: PoolAnswer;
   private assessments: Assessment[] = [];
   private standbyAssessments: Assessment[] = [];
@@ -36,7 +49,7 @@ export class MxPool {
   private dynamic: { owner: Buffer; pool: AddressPool }[] = [];
   private addressPoolOf: (key: string) => AddressPool | undefined = () => undefined;
   /** The MX set being answered, for status and explain. */
-  listed: { host: string; preference: number; role: "primary" | "standby" | "relay" | "static" }[] = [];
+  listed: ListedMx[] = [];
 
   constructor(
     readonly name: string,
@@ -58,34 +71,34 @@ export class MxPool {
     this.rebuild();
   }
 
-  answer(qtype: number, _client: unknown = null): PoolAnswer | null {
+  answer(qtype: number, _client: Client | null = null, commit = true): PoolAnswer | null {
     if (qtype !== T.MX || this.current.sections.an === 0) return null; // nothing to list: the zone answers
-    this.current.counter.n++;
+    if (commit) this.current.counter.n++;
     if (this.dynamic.length === 0) return this.current;
-    return this.withPoolAddresses(this.current);
+    return this.withPoolAddresses(this.current, commit);
   }
 
-  /** The MX answer without counting it (pool-bound targets' addresses left out). */
-  peek(qtype: number): PoolAnswer | null {
-    return qtype === T.MX && this.current.sections.an > 0 ? this.current : null;
+  source(qtype: number): AnswerSource | null {
+    return qtype === T.MX ? "mx" : null;
+  }
+
+  choiceFor(): ClientChoice | null {
+    return null;
   }
 
   /** Appends, per query, the address each pool-bound target's pool would answer right now. */
-  private withPoolAddresses(base: PoolAnswer): PoolAnswer {
+  private withPoolAddresses(base: PoolAnswer, commit: boolean): PoolAnswer {
     const parts: Buffer[] = [base.sections.bytes];
     let ar = base.sections.ar;
     for (const { owner, pool } of this.dynamic) {
       for (const qtype of [T.A, T.AAAA]) {
-        const a = pool.answer(qtype);
+        const a = pool.answer(qtype, null, commit);
         if (!a || a.rcode !== RCODE.NOERROR) continue;
-        const b = a.sections.bytes;
-        let o = 0;
-        for (let i = 0; i < a.sections.an; i++) {
-          // Each RR starts with a 2-byte pointer to the question: swap in the target's name.
-          const end = o + 12 + b.readUInt16BE(o + 10);
-          parts.push(owner, b.subarray(o + 2, end));
+        for (const rr of encodedRecords(a.sections)) {
+          if (rr.section !== "answer") break;
+          // A pool's answer is owned by the question (a pointer): swap in the target's name.
+          parts.push(owner, a.sections.bytes.subarray(rr.fields, rr.end));
           ar++;
-          o = end;
         }
       }
     }
@@ -146,7 +159,11 @@ export class MxPool {
       );
     }
     this.lastState = state;
-    this.expiry.schedule(now, this.rebuildNow, this.assessments, this.standbyAssessments);
+    this.expiry.schedule(
+      now,
+      earliestExpiry(this.standbyAssessments, now, earliestExpiry(this.assessments, now)),
+      this.rebuildNow,
+    );
   }
 
   private encode(hosts: Host[], known: MxMemberConfig[]): PoolAnswer {
@@ -214,6 +231,18 @@ export class MxPool {
       role: "static" as const,
     }));
     return this.encode(all, this.config.members);
+  }
+
+  status(): PoolStatus {
+    return {
+      name: this.name,
+      type: "mx",
+      names: this.config.names,
+      policy: "mx",
+      source: "mx",
+      members: this.describe(),
+      mx: this.listed,
+    };
   }
 
   describe(): MemberView[] {

@@ -8,10 +8,9 @@ import type { ZoneSet } from "../zone/zoneset.js";
 import { AddressPool } from "./address/pool.js";
 import type { PoolsConfig } from "./config.js";
 import { MxPool } from "./mx.js";
+import type { Pool, PoolStatus } from "./pool.js";
 import type { PoolEnv } from "./runtime.js";
 import type { CheckConfig } from "./schema.js";
-
-export type Pool = AddressPool | MxPool;
 
 export class PoolSet {
   readonly byName = new Map<string, Pool>();
@@ -34,9 +33,9 @@ export class PoolSet {
     }
     const addressPool = (key: string) => {
       const p = this.byKey.get(key);
-      return p?.kind === "a" ? p : undefined;
+      return p instanceof AddressPool ? p : undefined;
     };
-    for (const p of this.byName.values()) if (p.kind === "mx") p.bindAddressPools(addressPool);
+    for (const p of this.byName.values()) if (p instanceof MxPool) p.bindAddressPools(addressPool);
   }
 
   memberIds(): Set<string> {
@@ -52,6 +51,11 @@ export class PoolSet {
       if (sources.some((s) => s !== null && s !== "member" && s !== "stream-manager")) out.push(p.name);
     }
     return out;
+  }
+
+  /** Every pool's state, for status, metrics and GET /v1/status. */
+  status(): PoolStatus[] {
+    return [...this.byName.values()].map((p) => p.status());
   }
 
   /** A member's health changed: rebuild only its pool. */

@@ -2,7 +2,7 @@
 import type { Logger } from "pino";
 import type { ProbeSet } from "../health/probe.js";
 import type { HealthTable } from "../health/table.js";
-import type { EncodedSections } from "../proto/encode.js";
+import type { EncodedSections } from "../proto/sections.js";
 import { type AssessInput, type Assessment, assess } from "./availability.js";
 
 /** Where an answer came from, in the order they are tried (DESIGN.md §5). */
@@ -44,8 +44,13 @@ export interface PoolEnv {
   quiet?: boolean;
 }
 
+/** The key of an answer counter in env.counters. */
+export function counterKey(pool: string, source: AnswerSource, member = ""): string {
+  return `${pool}\u0000${source}\u0000${member}`;
+}
+
 export function counterFor(env: PoolEnv, pool: string, source: AnswerSource, member = ""): Counter {
-  const key = `${pool}\u0000${source}\u0000${member}`;
+  const key = counterKey(pool, source, member);
   let c = env.counters.get(key);
   if (!c) {
     c = { n: 0 };
@@ -89,32 +94,32 @@ export function assessMember(
   return a;
 }
 
-function earliestExpiry(list: readonly Assessment[], now: number, next: number): number {
+/** The earliest freshUntil after `now` among the assessments, at most `next`. */
+export function earliestExpiry(list: readonly Assessment[], now: number, next = Infinity): number {
   for (const x of list) if (x.freshUntil > now && x.freshUntil < next) next = x.freshUntil;
   return next;
 }
 
-/** Fires once when the earliest fresh report among the assessments goes stale, so stale members leave on time. */
+/** Fires once at a given time (when the earliest fresh report goes stale), so stale members leave on time. */
 export class ExpiryTimer {
   private timer: NodeJS.Timeout | null = null;
   private armedFor = Infinity;
 
-  /** Arms for the earliest freshUntil in `a` and `b` (two lists: pools keep members and spares apart). */
-  schedule(now: number, fire: () => void, a: readonly Assessment[], b: readonly Assessment[] = []): void {
-    const next = earliestExpiry(b, now, earliestExpiry(a, now, Infinity));
+  /** Arms for `at` (monotonic ms; Infinity disarms). */
+  schedule(now: number, at: number, fire: () => void): void {
     // Most reports leave the earliest expiry where it was (another member's): keep that timer
     // rather than re-arming one per report.
-    if (next === this.armedFor && this.timer !== null) return;
+    if (at === this.armedFor && this.timer !== null) return;
     this.clear();
-    if (next === Infinity) return;
-    this.armedFor = next;
+    if (at === Infinity || at <= now) return;
+    this.armedFor = at;
     this.timer = setTimeout(
       () => {
         this.timer = null;
         this.armedFor = Infinity;
         fire();
       },
-      Math.max(1, Math.ceil(next - now) + 1),
+      Math.max(1, Math.ceil(at - now) + 1),
     );
     this.timer.unref();
   }

@@ -4,16 +4,7 @@
  */
 import ipaddr from "ipaddr.js";
 import { z } from "zod";
-
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** "6s", "500ms", "2m", or a number of seconds -> milliseconds. */
-export function parseDuration(value: string | number): number | undefined {
-  if (typeof value === "number") return Number.isFinite(value) && value >= 0 ? value * 1000 : undefined;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value.trim());
-  if (!m) return undefined;
-  return Number(m[1]) * DURATION_UNITS[m[2]!]!;
-}
+import { parseDuration } from "../lib/duration.js";
 
 const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const ms = parseDuration(v);

@@ -1,96 +1,16 @@
 /**
- * Response encoding.
- *
- * The sections of an answer are encoded once (per zone node and qtype) into one buffer. A
- * response is then the 12-byte header, the question copied verbatim from the query (so its case
- * is preserved), that buffer, and the OPT record. Owners equal to the query name are written as
- * a pointer to the question (0xC00C), which makes the precomputed sections independent of the
- * query, including wildcard answers.
+ * Response encoding: the 12-byte header, the question copied verbatim from the query (so its case
+ * is preserved), the precomputed sections (sections.ts), and the OPT record. Nothing here depends
+ * on zone data, so one call per query copies bytes and writes a header.
  */
-import type { LookupResult, RR } from "../zone/lookup.js";
 import type { ClientSubnet, Query } from "./decode.js";
-import { CLASS_IN, T } from "./types.js";
+import type { EncodedSections } from "./sections.js";
+import { T } from "./types.js";
 
 export const EDNS_PAYLOAD = 1232;
 export const PLAIN_UDP_LIMIT = 512;
 export const TCP_LIMIT = 65535;
 const OPT_SIZE = 11;
-
-export interface EncodedSections {
-  bytes: Buffer;
-  an: number;
-  ns: number;
-  ar: number;
-  /** Length of answer + authority: what is left when the additional section is dropped. */
-  essential: number;
-  glueRequired: boolean;
-}
-
-export const EMPTY_SECTIONS: EncodedSections = Object.freeze({
-  bytes: Buffer.alloc(0),
-  an: 0,
-  ns: 0,
-  ar: 0,
-  essential: 0,
-  glueRequired: false,
-});
-
-function rrLength(rr: RR): number {
-  return (rr.owner === null ? 2 : rr.owner.length) + 10 + rr.rdata.length;
-}
-
-function writeRR(rr: RR, out: Buffer, offset: number): number {
-  let o = offset;
-  if (rr.owner === null) {
-    out.writeUInt16BE(0xc00c, o);
-    o += 2;
-  } else {
-    o += rr.owner.copy(out, o);
-  }
-  out.writeUInt16BE(rr.type, o);
-  out.writeUInt16BE(CLASS_IN, o + 2);
-  out.writeUInt32BE(rr.ttl, o + 4);
-  out.writeUInt16BE(rr.rdata.length, o + 8);
-  o += 10;
-  return o + rr.rdata.copy(out, o);
-}
-
-export function encodeSections(
-  answer: readonly RR[],
-  authority: readonly RR[],
-  additional: readonly RR[],
-): EncodedSections {
-  let size = 0;
-  let essential = 0;
-  for (const rr of answer) size += rrLength(rr);
-  for (const rr of authority) size += rrLength(rr);
-  essential = size;
-  for (const rr of additional) size += rrLength(rr);
-  const bytes = Buffer.alloc(size);
-  let o = 0;
-  for (const rr of answer) o = writeRR(rr, bytes, o);
-  for (const rr of authority) o = writeRR(rr, bytes, o);
-  for (const rr of additional) o = writeRR(rr, bytes, o);
-  return {
-    bytes,
-    an: answer.length,
-    ns: authority.length,
-    ar: additional.length,
-    essential,
-    glueRequired: false,
-  };
-}
-
-/** The encoded sections of a lookup result, computed once and kept on the (immutable) result. */
-export function sectionsOf(result: LookupResult): EncodedSections {
-  let enc = result.encoded as EncodedSections | undefined;
-  if (!enc) {
-    enc = encodeSections(result.answer, result.authority, result.additional);
-    enc.glueRequired = result.glueRequired;
-    result.encoded = enc;
-  }
-  return enc;
-}
 
 /** Largest response the client can take over UDP (RFC 6891 §6.2.5: below 512 means 512). */
 export function udpLimit(q: Query): number {

@@ -10,6 +10,7 @@
 import { UserError } from "../lib/errors.js";
 import { isSubdomain, keyOf, labelCount, parentKey, parseName, toWire } from "../proto/name.js";
 import { readWireName, soaMinimum, soaSerial, targetOffset } from "../proto/rdata.js";
+import type { RR } from "../proto/sections.js";
 import { T, typeName } from "../proto/types.js";
 import type { ZoneRecord } from "./masterfile.js";
 
@@ -139,6 +140,11 @@ export class ZoneNode {
 function hasUpperCase(labels: readonly Buffer[]): boolean {
   for (const l of labels) for (const b of l) if (b >= 0x41 && b <= 0x5a) return true;
   return false;
+}
+
+/** The records of an RRset under one owner (null: the query name, written as a pointer to it). */
+export function rrsOf(set: RRset, owner: Buffer | null): RR[] {
+  return set.rdatas.map((rdata) => ({ owner, type: set.type, ttl: set.ttl, rdata }));
 }
 
 /** The target name (NS, CNAME, MX, SRV...) of one record of an RRset. */

@@ -5,7 +5,9 @@ import { HealthTable } from "../../src/health/table.js";
 import { parsePools } from "../../src/pools/config.js";
 import { PoolSet } from "../../src/pools/pool-set.js";
 import type { PoolAnswer, PoolEnv } from "../../src/pools/runtime.js";
-import { keyOf, parseName } from "../../src/proto/name.js";
+import { keyOf, parseName, presentName } from "../../src/proto/name.js";
+import { readWireName } from "../../src/proto/rdata.js";
+import { encodedRecords } from "../../src/proto/sections.js";
 import { T } from "../../src/proto/types.js";
 import { apex, zoneSet } from "./zones.js";
 
@@ -47,32 +49,11 @@ export function answerData(a: PoolAnswer | null): string[] {
   if (!a) return ["<zone>"];
   if (a.rcode !== 0) return [`rcode ${a.rcode}`];
   const out: string[] = [];
-  const b = a.sections.bytes;
-  let o = 0;
-  for (let i = 0; i < a.sections.an; i++) {
-    o += b[o]! >= 0xc0 ? 2 : skipName(b, o);
-    const type = b.readUInt16BE(o);
-    const len = b.readUInt16BE(o + 8);
-    const rdata = b.subarray(o + 10, o + 10 + len);
-    o += 10 + len;
-    if (type === T.A) out.push([...rdata].join("."));
-    else if (type === T.AAAA) out.push(rdata.toString("hex"));
-    else if (type === T.MX) out.push(`${rdata.readUInt16BE(0)} ${nameAt(rdata, 2)}`);
+  for (const rr of encodedRecords(a.sections)) {
+    if (rr.section !== "answer") break;
+    if (rr.type === T.A) out.push([...rr.rdata].join("."));
+    else if (rr.type === T.AAAA) out.push(rr.rdata.toString("hex"));
+    else if (rr.type === T.MX) out.push(`${rr.rdata.readUInt16BE(0)} ${presentName(readWireName(rr.rdata, 2))}`);
   }
   return out;
-}
-
-function skipName(b: Buffer, o: number): number {
-  let n = 0;
-  while (b[o + n] !== 0) n += b[o + n]! + 1;
-  return n + 1;
-}
-
-function nameAt(b: Buffer, o: number): string {
-  const labels: string[] = [];
-  while (b[o] !== 0) {
-    labels.push(b.toString("latin1", o + 1, o + 1 + b[o]!));
-    o += b[o]! + 1;
-  }
-  return `${labels.join(".")}.`;
 }

@@ -1,7 +1,8 @@
 import { keyOf } from "../../src/proto/name.js";
 import { readWireName } from "../../src/proto/rdata.js";
+import type { RR } from "../../src/proto/sections.js";
 import { T, typeName } from "../../src/proto/types.js";
-import type { LookupResult, RR } from "../../src/zone/lookup.js";
+import type { LookupResult } from "../../src/zone/lookup.js";
 
 /** One line per RR: "owner TTL TYPE data", owner "@q" for the query name. */
 export function rrText(rr: RR): string {

@@ -179,8 +179,8 @@ describe("slow start, adaptive TTL, response time", () => {
     const shareOfB = () =>
       f.set.byName
         .get("web")!
-        .describe()
-        .find((m) => m.id === "b")!.share;
+        .status()
+        .members.find((m) => m.id === "b")!.share;
     expect(shareOfB()).toBeCloseTo(0.5); // first appearance: no ramp
     f.report("b", 0, { status: "down" });
     f.report("b", 0);
@@ -214,8 +214,8 @@ describe("slow start, adaptive TTL, response time", () => {
     f.report("b", 10, { metrics: { rttMs: 30 } });
     const shares = f.set.byName
       .get("web")!
-      .describe()
-      .map((m) => m.share);
+      .status()
+      .members.map((m) => m.share);
     expect(shares[0]).toBeCloseTo(0.75, 2);
     expect(shares[1]).toBeCloseTo(0.25, 2);
   });

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { RCODE } from "../../../src/proto/rcode.js";
 import { T } from "../../../src/proto/types.js";
 import { Responder } from "../../../src/server/responder.js";
-import { RCODE } from "../../../src/zone/lookup.js";
 import { makeQuery, Packet, parse } from "../../helpers/packets.js";
 import { apex, zoneSet } from "../../helpers/zones.js";
 

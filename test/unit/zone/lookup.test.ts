@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { RCODE } from "../../../src/proto/rcode.js";
 import { T } from "../../../src/proto/types.js";
-import { lookup, RCODE } from "../../../src/zone/lookup.js";
+import { lookup } from "../../../src/zone/lookup.js";
 import { show } from "../../helpers/show.js";
 import { apex, zoneSet } from "../../helpers/zones.js";
 

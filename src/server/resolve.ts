@@ -1,0 +1,120 @@
+/**
+ * The one routing function: a decoded query and who asks -> the answer, its identity and where
+ * it came from. The responder, response rate limiting and `lbdns explain` all call it, so what
+ * explain shows is what that client would get.
+ *
+ *  1. Refusals that need no data: EDNS version > 0 (BADVERS), meta qtypes, zone transfers,
+ *     classes we serve no zone for.
+ *  2. A pool bound to the name answers the types it serves (A/AAAA, MX); pools that answer by who
+ *     asks (regions, stickiness) get the client from ECS or the resolver's address.
+ *  3. Otherwise the zone lookup. A pool name with no records in the zone file still exists, so it
+ *     gets NODATA rather than NXDOMAIN.
+ *
+ * The result is written into one object that the resolver reuses: reading it allocates nothing,
+ * and it is valid until the next call.
+ */
+import { clientOf, clientScope } from "../pools/client.js";
+import type { Pool } from "../pools/pool.js";
+import type { Query } from "../proto/decode.js";
+import { RCODE } from "../proto/rcode.js";
+import { EMPTY_SECTIONS, type EncodedSections, sectionsOf } from "../proto/sections.js";
+import { CLASS_ANY, CLASS_IN, T } from "../proto/types.js";
+import { type LookupResult, lookup, nodataResult } from "../zone/lookup.js";
+import { ZoneSet } from "../zone/zoneset.js";
+
+export interface Resolution {
+  rcode: number;
+  aa: boolean;
+  sections: EncodedSections;
+  /**
+   * The same object for identical answers (a memoised lookup result, a pool, or the shared empty
+   * sections of refusals): response rate limiting counts responses by it.
+   */
+  identity: object;
+  /** ECS scope: the client prefix the answer depended on, 0 when it did not (RFC 7871 §7.2.1). */
+  scope: number;
+  /** The pool that answered, or null. */
+  pool: Pool | null;
+  /** The zone lookup that answered, or null (a pool answer or a refusal). */
+  result: LookupResult | null;
+}
+
+export class Resolver {
+  private zones: ZoneSet = new ZoneSet([]);
+  private pools: ReadonlyMap<string, Pool> = new Map();
+  private readonly out: Resolution = {
+    rcode: RCODE.NOERROR,
+    aa: false,
+    sections: EMPTY_SECTIONS,
+    identity: EMPTY_SECTIONS,
+    scope: 0,
+    pool: null,
+    result: null,
+  };
+
+  /** Swaps in new zones and pools together; each query sees either the old pair or the new one. */
+  setState(zones: ZoneSet, pools: ReadonlyMap<string, Pool>): void {
+    this.zones = zones;
+    this.pools = pools;
+  }
+
+  /**
+   * `remote`: the resolver's address (pools that answer by who asks use it, or the query's ECS).
+   * `commit` false resolves without side effects: no answer is counted and no policy state
+   * (the next draw, the round-robin turn) moves, so explain can show the next answer unchanged.
+   */
+  resolve(q: Query, remote: string | undefined, commit = true): Resolution {
+    const out = this.out;
+    out.scope = 0;
+    out.pool = null;
+    out.result = null;
+    const refusal = refusalOf(q);
+    if (refusal !== RCODE.NOERROR) return this.refuse(refusal);
+    const pool = this.pools.get(q.qname);
+    if (pool !== undefined) {
+      const client = pool.needsClient ? clientOf(q.edns, remote) : null;
+      const a = pool.answer(q.qtype, client, commit);
+      if (a !== null) {
+        out.rcode = a.rcode;
+        out.aa = a.aa;
+        out.sections = a.sections;
+        out.identity = pool;
+        out.pool = pool;
+        out.scope = client !== null && a.rcode === RCODE.NOERROR ? clientScope(client) : 0;
+        return out;
+      }
+    }
+    let result = lookup(this.zones, q.qname, q.qtype);
+    if (pool !== undefined && result.kind === "nxdomain" && result.zone) result = nodataResult(result.zone);
+    out.rcode = result.rcode;
+    out.aa = result.aa;
+    out.sections = sectionsOf(result);
+    out.identity = result;
+    out.result = result;
+    return out;
+  }
+
+  /** An answer with no data: a refusal, or SERVFAIL when answering failed. */
+  refuse(rcode: number): Resolution {
+    const out = this.out;
+    out.rcode = rcode;
+    out.aa = false;
+    out.sections = EMPTY_SECTIONS;
+    out.identity = EMPTY_SECTIONS;
+    out.scope = 0;
+    out.pool = null;
+    out.result = null;
+    return out;
+  }
+}
+
+/** The rcode for a query that is well formed but not answered from zone data (NOERROR: answer it). */
+function refusalOf(q: Query): number {
+  if (q.edns && q.edns.version > 0) return RCODE.BADVERS; // RFC 6891 §6.1.3
+  const t = q.qtype;
+  if (t === T.OPT || t === 0) return RCODE.FORMERR;
+  if (t === T.AXFR || t === T.IXFR) return RCODE.REFUSED; // no zone transfers to anyone
+  if (t >= 128 && t <= 254) return RCODE.NOTIMP; // MAILA, MAILB, TKEY, TSIG as a question
+  if (q.qclass !== CLASS_IN && q.qclass !== CLASS_ANY) return RCODE.REFUSED; // CHAOS etc.: no such zones
+  return RCODE.NOERROR;
+}
