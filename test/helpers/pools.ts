@@ -53,7 +53,8 @@ export function answerData(a: PoolAnswer | null): string[] {
     if (rr.section !== "answer") break;
     if (rr.type === T.A) out.push([...rr.rdata].join("."));
     else if (rr.type === T.AAAA) out.push(rr.rdata.toString("hex"));
-    else if (rr.type === T.MX) out.push(`${rr.rdata.readUInt16BE(0)} ${presentName(readWireName(rr.rdata, 2))}`);
+    else if (rr.type === T.MX)
+      out.push(`${rr.rdata.readUInt16BE(0)} ${presentName(readWireName(rr.rdata, 2))}`);
   }
   return out;
 }
