@@ -1,6 +1,6 @@
 /**
  * The admin HTTP endpoint (`--admin HOST:PORT`):
- *   POST /v1/reports   a health report, same JSON as the Redis contract (DESIGN.md §4)
+ *   POST /v1/reports   a health report, same JSON as the Redis contract (docs/health-reports.md)
  *   GET  /v1/status    pools, members, their state and why
  *   GET  /metrics      Prometheus metrics
  *   GET  /healthz      liveness

@@ -6,6 +6,7 @@
 import { availableParallelism } from "node:os";
 import { InvalidArgumentError, Option } from "commander";
 import { parseDuration } from "../lib/duration.js";
+import { poolsFileFor } from "../pools/config.js";
 
 /** Repeatable options collect into an array. */
 export function collect(value: string, previous: string[] | undefined): string[] {
@@ -88,3 +89,14 @@ export const logLevelOption = () =>
     "trace",
     "silent",
   ]);
+
+/** What the file-editing commands are told: the zones directory, the pools file, the output form. */
+export interface FilesContext {
+  zones: string;
+  pools?: string;
+  json?: boolean;
+}
+
+export function poolsFileOf(ctx: FilesContext): string {
+  return poolsFileFor(ctx.zones, ctx.pools);
+}

@@ -10,20 +10,19 @@ import { Command, Option } from "commander";
 import { type Document, isMap, isSeq, parse, parseDocument, stringify, YAMLMap, type YAMLSeq } from "yaml";
 import { UserError } from "../lib/errors.js";
 import { withLock, writeAtomic } from "../lib/files.js";
-import { PoolsError, parsePools, poolsFileFor } from "../pools/config.js";
+import { PoolsError, parsePools } from "../pools/config.js";
 import { loadZoneDir } from "../zone/load.js";
 import { ZoneSet } from "../zone/zoneset.js";
-import { jsonOption, number, poolsOption, positive, positiveInt, zonesOption } from "./options.js";
-
-export interface PoolContext {
-  zones: string;
-  pools?: string;
-  json?: boolean;
-}
-
-function poolsFile(ctx: PoolContext): string {
-  return poolsFileFor(ctx.zones, ctx.pools);
-}
+import {
+  type FilesContext,
+  jsonOption,
+  number,
+  poolsFileOf,
+  poolsOption,
+  positive,
+  positiveInt,
+  zonesOption,
+} from "./options.js";
 
 function readDoc(file: string): Document {
   const doc = existsSync(file) ? parseDocument(readFileSync(file, "utf8")) : parseDocument("pools: {}\n");
@@ -59,8 +58,8 @@ function memberIndex(doc: Document, pool: string, id: string): { seq: YAMLSeq; i
 }
 
 /** Loads, changes, validates against the zones, and writes pools.yaml; prints `done`. */
-async function editPools(ctx: PoolContext, change: (doc: Document) => string): Promise<void> {
-  const file = poolsFile(ctx);
+async function editPools(ctx: FilesContext, change: (doc: Document) => string): Promise<void> {
+  const file = poolsFileOf(ctx);
   const message = await withLock(ctx.zones, () => {
     const doc = readDoc(file);
     const done = change(doc);
@@ -78,7 +77,12 @@ async function editPools(ctx: PoolContext, change: (doc: Document) => string): P
   process.stdout.write(`${message}\n`);
 }
 
-export function poolCreate(ctx: PoolContext, pool: string, names: string[], type: "a" | "mx"): Promise<void> {
+export function poolCreate(
+  ctx: FilesContext,
+  pool: string,
+  names: string[],
+  type: "a" | "mx",
+): Promise<void> {
   return editPools(ctx, (doc) => {
     if (doc.hasIn(["pools", pool])) throw new UserError(`pool '${pool}' already exists`);
     const node = doc.createNode(type === "mx" ? { type: "mx", names, members: [] } : { names, members: [] });
@@ -97,7 +101,7 @@ export interface MemberOptions {
 }
 
 export function poolAddMember(
-  ctx: PoolContext,
+  ctx: FilesContext,
   pool: string,
   id: string,
   address: string,
@@ -124,7 +128,7 @@ export function poolAddMember(
   });
 }
 
-export function poolRemoveMember(ctx: PoolContext, pool: string, id: string): Promise<void> {
+export function poolRemoveMember(ctx: FilesContext, pool: string, id: string): Promise<void> {
   return editPools(ctx, (doc) => {
     const { seq, index } = memberIndex(doc, pool, id);
     seq.delete(index);
@@ -133,7 +137,7 @@ export function poolRemoveMember(ctx: PoolContext, pool: string, id: string): Pr
 }
 
 export function poolSetState(
-  ctx: PoolContext,
+  ctx: FilesContext,
   pool: string,
   id: string,
   state: "drain" | "active",
@@ -150,7 +154,7 @@ export function poolSetState(
 }
 
 export function poolAddRelay(
-  ctx: PoolContext,
+  ctx: FilesContext,
   pool: string,
   host: string,
   preference: number,
@@ -166,7 +170,7 @@ export function poolAddRelay(
 
 const NOT_SETTABLE = new Set(["members", "relays", "standby", "type"]);
 
-export function poolSet(ctx: PoolContext, pool: string, key: string, value: string): Promise<void> {
+export function poolSet(ctx: FilesContext, pool: string, key: string, value: string): Promise<void> {
   return editPools(ctx, (doc) => {
     if (NOT_SETTABLE.has(key))
       throw new UserError(`'${key}' is changed with its own command (add-member, rm-member, add-relay...)`);
@@ -181,7 +185,7 @@ export function poolSet(ctx: PoolContext, pool: string, key: string, value: stri
   });
 }
 
-export function poolList(ctx: PoolContext): void {
+export function poolList(ctx: FilesContext): void {
   const config = loadConfig(ctx);
   const rows = config.pools.map((p) => ({
     pool: p.name,
@@ -198,16 +202,16 @@ export function poolList(ctx: PoolContext): void {
   }
 }
 
-export function poolShow(ctx: PoolContext, pool: string): void {
+export function poolShow(ctx: FilesContext, pool: string): void {
   const p = loadConfig(ctx).pools.find((x) => x.name === pool);
   if (!p) throw new UserError(`no pool '${pool}'`);
   if (ctx.json) return void process.stdout.write(`${JSON.stringify({ pool: p.name, ...p.config })}\n`);
-  const doc = readDoc(poolsFile(ctx));
+  const doc = readDoc(poolsFileOf(ctx));
   process.stdout.write(`${pool}:\n${stringify(poolNode(doc, pool).toJSON()).replace(/^(?=.)/gm, "  ")}`);
 }
 
-function loadConfig(ctx: PoolContext) {
-  const file = poolsFile(ctx);
+function loadConfig(ctx: FilesContext) {
+  const file = poolsFileOf(ctx);
   if (!existsSync(file)) return { pools: [] as ReturnType<typeof parsePools>["pools"] };
   try {
     return parsePools(readFileSync(file, "utf8"), file, new ZoneSet(loadZoneDir(ctx.zones).zones));

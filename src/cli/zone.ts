@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { UserError } from "../lib/errors.js";
 import { withLock, writeAtomic } from "../lib/files.js";
-import { loadPoolsFile, PoolsError, poolsFileFor } from "../pools/config.js";
+import { loadPoolsFile, PoolsError } from "../pools/config.js";
 import { keyOf, parseName, presentName } from "../proto/name.js";
 import { formatRdata, readWireName } from "../proto/rdata.js";
 import { typeName } from "../proto/types.js";
@@ -26,25 +26,23 @@ import { loadZoneDir, loadZoneFile, zoneFiles } from "../zone/load.js";
 import { parseMasterFile, ZoneFileError, type ZoneRecord } from "../zone/masterfile.js";
 import { type Zone, ZoneError } from "../zone/zone.js";
 import { ZoneSet } from "../zone/zoneset.js";
-import { jsonOption, number, poolsOption, positiveInt, zonesOption } from "./options.js";
+import {
+  type FilesContext,
+  jsonOption,
+  number,
+  poolsFileOf,
+  poolsOption,
+  positiveInt,
+  zonesOption,
+} from "./options.js";
 
-export interface ZoneContext {
-  zones: string;
-  pools?: string;
-  json?: boolean;
-}
-
-function poolsFileOf(ctx: ZoneContext): string {
-  return poolsFileFor(ctx.zones, ctx.pools);
-}
-
-function zoneFile(ctx: ZoneContext, name: string): { file: string; origin: Buffer[] } {
+function zoneFile(ctx: FilesContext, name: string): { file: string; origin: Buffer[] } {
   const origin = parseName(name.endsWith(".") ? name : `${name}.`, null);
   const file = join(ctx.zones, `${presentName(origin).replace(/\.$/, "")}.zone`);
   return { file, origin };
 }
 
-function requireZone(ctx: ZoneContext, name: string): { file: string; origin: Buffer[] } {
+function requireZone(ctx: FilesContext, name: string): { file: string; origin: Buffer[] } {
   const z = zoneFile(ctx, name);
   if (!existsSync(z.file))
     throw new UserError(`no zone ${presentName(z.origin)} in ${ctx.zones} (no file ${z.file})`);
@@ -52,7 +50,7 @@ function requireZone(ctx: ZoneContext, name: string): { file: string; origin: Bu
 }
 
 /** pools.yaml must still hold against the zones as they will be after the edit. */
-function checkPools(ctx: ZoneContext, edited: Zone): void {
+function checkPools(ctx: FilesContext, edited: Zone): void {
   const others = loadZoneDir(ctx.zones).zones.filter((z) => z.originKey !== edited.originKey);
   loadPoolsFile(poolsFileOf(ctx), new ZoneSet([...others, edited]));
 }
@@ -62,7 +60,7 @@ function checkPools(ctx: ZoneContext, edited: Zone): void {
  * changed, check pools.yaml against the result, and replace the file atomically.
  */
 function commit(
-  ctx: ZoneContext,
+  ctx: FilesContext,
   z: EditableZone,
   text: string,
   added: ZoneRecord[],
@@ -77,7 +75,7 @@ function commit(
 }
 
 export async function zoneAdd(
-  ctx: ZoneContext,
+  ctx: FilesContext,
   zone: string,
   name: string,
   type: string,
@@ -95,7 +93,7 @@ export async function zoneAdd(
 }
 
 export async function zoneRemove(
-  ctx: ZoneContext,
+  ctx: FilesContext,
   zone: string,
   name: string,
   type?: string,
@@ -113,7 +111,7 @@ export async function zoneRemove(
 }
 
 export async function zoneCreate(
-  ctx: ZoneContext,
+  ctx: FilesContext,
   zone: string,
   ns: string[],
   email: string,
@@ -155,7 +153,7 @@ export async function zoneCreate(
   process.stdout.write(message);
 }
 
-export function zoneList(ctx: ZoneContext): void {
+export function zoneList(ctx: FilesContext): void {
   const loaded = loadZoneDir(ctx.zones);
   const rows = loaded.zones.map((z) => ({
     zone: presentName(z.origin),
@@ -174,7 +172,7 @@ export function zoneList(ctx: ZoneContext): void {
   for (const e of loaded.errors) process.stdout.write(`${e.message}\n`);
 }
 
-export function zoneShow(ctx: ZoneContext, zone: string): void {
+export function zoneShow(ctx: FilesContext, zone: string): void {
   const { file } = requireZone(ctx, zone);
   const z = loadZoneFile(file);
   const records: { name: string; ttl: number; type: string; data: string }[] = [];
@@ -198,7 +196,7 @@ export function zoneShow(ctx: ZoneContext, zone: string): void {
 }
 
 /** Validates every zone (or one) and pools.yaml; prints every problem with file:line. Returns the problem count. */
-export function zoneCheck(ctx: ZoneContext, zone?: string): number {
+export function zoneCheck(ctx: FilesContext, zone?: string): number {
   const files = zone ? [requireZone(ctx, zone).file] : zoneFiles(ctx.zones);
   const problems: string[] = [];
   const good: Zone[] = [];

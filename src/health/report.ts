@@ -1,5 +1,5 @@
 /**
- * The health report contract (DESIGN.md §4), shared by agents, `lbdns report`, Redis and the
+ * The health report contract (docs/health-reports.md), shared by agents, `lbdns report`, Redis and the
  * admin endpoint: `{"v":1,"member":"web-1","status":"up","load":37.5,"capacity":100,"ts":...,
  * "interval":2000,"metrics":{...}}`.
  */

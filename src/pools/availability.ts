@@ -1,5 +1,5 @@
 /**
- * Is a member available right now, and if not, why (DESIGN.md §5)?
+ * Is a member available right now, and if not, why (docs/pools.md)?
  * Available = state active, probe passing (when configured), a fresh report with status up,
  * and utilization below the shed threshold. Shedding has hysteresis: a shed member is re-admitted
  * only below max-utilization - 0.1, so a member hovering at the threshold does not flap.

@@ -37,7 +37,7 @@ export class PoolsError extends UserError {
   }
 }
 
-/** The pools file in force: the one given, else `<zones>/pools.yaml` (DESIGN.md §3). */
+/** The pools file in force: the one given, else `<zones>/pools.yaml` (docs/pools.md). */
 export function poolsFileFor(zonesDir: string, given?: string): string {
   return given ?? join(zonesDir, "pools.yaml");
 }

@@ -1,5 +1,5 @@
 /**
- * Selection policies (DESIGN.md §5) as pure functions over the available candidates. The
+ * Selection policies (docs/pools.md) as pure functions over the available candidates. The
  * expensive part (weights, ranking) is computed when the pool's snapshot is rebuilt, that is when
  * a report arrives; a query only draws a number and binary-searches, with no allocation.
  *

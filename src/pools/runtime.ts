@@ -5,7 +5,7 @@ import type { HealthTable } from "../health/table.js";
 import type { EncodedSections } from "../proto/sections.js";
 import { type AssessInput, type Assessment, assess } from "./availability.js";
 
-/** Where an answer came from, in the order they are tried (DESIGN.md §5). */
+/** Where an answer came from, in the order they are tried (docs/pools.md). */
 export type AnswerSource = "member" | "stream-manager" | "fallback" | "static" | "servfail" | "mx";
 
 export interface Counter {

@@ -1,5 +1,5 @@
 /**
- * `zones/pools.yaml` (DESIGN.md §3) as a zod schema. Objects are strict, so a misspelt key is an
+ * `zones/pools.yaml` (docs/pools.md) as a zod schema. Objects are strict, so a misspelt key is an
  * error rather than a silently ignored setting.
  */
 import ipaddr from "ipaddr.js";

@@ -1,5 +1,5 @@
 /**
- * The answer when no member can answer (DESIGN.md §5): the available stream managers, else the
+ * The answer when no member can answer (docs/pools.md): the available stream managers, else the
  * fallback ("busy") addresses, else the zone's static records at the pool's name, else SERVFAIL.
  * Everything after the stream managers depends only on configuration and zones, so it is made once.
  */

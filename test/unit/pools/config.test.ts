@@ -17,7 +17,7 @@ function problems(yaml: string): string[] {
 }
 
 describe("pools.yaml validation", () => {
-  it("accepts the DESIGN.md example shape with defaults filled in", () => {
+  it("accepts the documented example shape (docs/pools.md) with defaults filled in", () => {
     const cfg = parsePools(
       `regions: {east: [198.51.100.0/24, "2001:db8:e::/48"], west: [203.0.113.0/24]}
 region-order: {east: [east, west]}
