@@ -37,8 +37,10 @@ export class Catalog {
   load(): void {
     const first = this.zones === null;
     const { zones, report } = buildZoneSet(this.zonesDir, this.zones);
-    const pools = this.loadPools(zones);
+    const poolsFailed = { failed: false };
+    const pools = this.loadPools(zones, poolsFailed);
     if (pools === null) {
+      this.reloads++;
       this.failedReloads++;
       this.log.error(
         "reload rejected: the previous pools.yaml does not fit the new zones; keeping the previous state",
@@ -53,11 +55,13 @@ export class Catalog {
     this.zones = zones;
     this.pools = next;
     if (!first) this.reloads++;
-    if (report.errors.length > 0 && !first) this.failedReloads++;
-    this.logReport(report, first ? "zones loaded" : "zones reloaded", next);
+    // A reload that kept a last good zone or pools file did not do what the files asked.
+    if ((report.errors.length > 0 || poolsFailed.failed) && !first) this.failedReloads++;
+    this.logReport(report, first ? "zones loaded" : "zones reloaded", next, poolsFailed.failed);
   }
 
-  private loadPools(zones: ZoneSet): PoolsConfig | null {
+  /** The pools to use: the file's, else the last good ones (`status.failed` says which). */
+  private loadPools(zones: ZoneSet, status: { failed: boolean }): PoolsConfig | null {
     try {
       // Read once: the text kept as "last good" must be the very text that was validated.
       const text = existsSync(this.poolsFile) ? readFileSync(this.poolsFile, "utf8") : null;
@@ -66,6 +70,7 @@ export class Catalog {
       return config;
     } catch (e) {
       if (!(e instanceof PoolsError)) throw e;
+      status.failed = true;
       for (const p of e.problems) this.log.error({ file: this.poolsFile }, `${this.poolsFile}: ${p}`);
       if (this.goodPoolsText === null) {
         if (this.pools !== null) return null;
@@ -81,7 +86,7 @@ export class Catalog {
     }
   }
 
-  private logReport(report: ZoneReloadReport, msg: string, pools: PoolSet): void {
+  private logReport(report: ZoneReloadReport, msg: string, pools: PoolSet, poolsFailed: boolean): void {
     for (const e of report.errors) this.log.error({ file: e.file }, e.message);
     for (const w of report.warnings) this.log.warn({ file: w.file, line: w.line }, w.reason);
     this.log.info(
@@ -90,7 +95,7 @@ export class Catalog {
         removed: report.removed,
         changed: report.changed,
         kept: report.kept,
-        failed: report.errors.length,
+        failed: report.errors.length + (poolsFailed ? 1 : 0),
         records: report.records,
         pools: [...pools.byName.keys()],
       },

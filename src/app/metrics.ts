@@ -16,7 +16,7 @@ const RCODE_NAMES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "RE
 export function createMetrics(
   env: PoolEnv,
   store: HealthStore,
-  catalog: Catalog,
+  catalog: Pick<Catalog, "pools" | "reloads" | "failedReloads">,
   queries: QueryStats,
   rrl: RateLimiter | null = null,
 ): Registry {

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import "../../helpers/distribution.js";
 import { AddressPool } from "../../../src/pools/address/pool.js";
 import { T } from "../../../src/proto/types.js";
 import { answerData, poolFixture } from "../../helpers/pools.js";
@@ -32,9 +33,10 @@ describe("address pools", () => {
     f.report("b", 20); // headroom 80
     f.report("c", 100, { capacity: 200 }); // report capacity overrides: headroom 100
     const counts = draw(f, 10_000);
-    expect(Math.abs(counts["192.0.2.1"]! - 1000)).toBeLessThan(160);
-    expect(Math.abs(counts["192.0.2.2"]! - 4000)).toBeLessThan(250);
-    expect(Math.abs(counts["192.0.2.3"]! - 5000)).toBeLessThan(250);
+    expect(counts).toSpreadLike(
+      { "192.0.2.1": 1000, "192.0.2.2": 4000, "192.0.2.3": 5000 },
+      { "192.0.2.1": 160, "192.0.2.2": 250, "192.0.2.3": 250 },
+    );
   });
 
   it("sheds at max-utilization and re-admits only below max-utilization - 0.1", () => {

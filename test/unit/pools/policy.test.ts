@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import "../../helpers/distribution.js";
 import {
   cumulativeWeights,
   nextDraw,
@@ -20,9 +21,7 @@ describe("policies", () => {
     const counts = [0, 0, 0];
     for (let i = 0; i < 10_000; i++) counts[pickWeighted(cum, Math.random())]!++;
     // expected 2000 / 4000 / 4000; tolerance is ~5 standard deviations
-    expect(Math.abs(counts[0]! - 2000)).toBeLessThan(220);
-    expect(Math.abs(counts[1]! - 4000)).toBeLessThan(250);
-    expect(Math.abs(counts[2]! - 4000)).toBeLessThan(250);
+    expect({ ...counts }).toSpreadLike({ 0: 2000, 1: 4000, 2: 4000 }, { 0: 220, 1: 250, 2: 250 });
   });
 
   it("low-discrepancy draws match the weights within a few answers over any run, from any start", () => {
