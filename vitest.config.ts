@@ -6,5 +6,6 @@ export default defineConfig({
     globalSetup: ["test/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    benchmark: { include: ["bench/micro/**/*.bench.ts"] },
   },
 });

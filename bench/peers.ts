@@ -7,7 +7,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { accessSync, constants, copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pinned, ROOT } from "./procs.js";
+import { pinned, ROOT } from "../harness/procs.js";
 
 export interface Peer {
   name: string;

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { Resvg } from "@resvg/resvg-js";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
-import { ROOT } from "./procs.js";
+import { ROOT } from "../harness/procs.js";
 import { DEFAULT_PARAMS, SIM_POLICIES, type SimParams, type SimResult, simulate } from "./sim-model.js";
 
 async function png(spec: TopLevelSpec, path: string): Promise<void> {

@@ -17,9 +17,11 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
+import { startLbdns } from "../harness/lbdns.js";
+import { freePort, kill, ROOT } from "../harness/procs.js";
+import { startRedis } from "../harness/redis.js";
 import { publishToRedis } from "../src/health/publish.js";
 import { exampleResponder, fuzzResponder, hostilePackets, newTally, seedQueries } from "./fuzz.js";
-import { freePort, kill, ROOT, startLbdns, startRedis } from "./procs.js";
 import { QueryLoad } from "./query-load.js";
 
 const args = process.argv.slice(2);

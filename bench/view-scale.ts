@@ -8,8 +8,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Redis } from "ioredis";
+import { pinned, ROOT } from "../harness/procs.js";
 import { healthChannel, healthKey } from "../src/health/redis-store.js";
-import { pinned, ROOT } from "./procs.js";
 import { FLIP_POOL_YAML } from "./propagation.js";
 
 export interface ViewScaleSetup {

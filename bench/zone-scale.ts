@@ -7,7 +7,8 @@
 import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { freePort, kill, startLbdns } from "./procs.js";
+import { startLbdns } from "../harness/lbdns.js";
+import { freePort, kill } from "../harness/procs.js";
 
 export interface ZoneScale {
   records: number;

@@ -1,11 +1,18 @@
-/** Real processes for the bench and the soak: free ports, redis-server, and lbdns itself. */
+/**
+ * Real processes for the tests, the bench and the soak: free ports, waiting on effects, CPU
+ * pinning, and children that are ready once they log a line. (lbdns.ts starts lbdns itself,
+ * redis.ts redis-server.)
+ */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { join } from "node:path";
-import { Redis } from "ioredis";
+import { basename, dirname, join } from "node:path";
 
-export const ROOT = join(import.meta.dirname, "../..");
+/** The repository root: the folder above harness/ (tests) or above dist/harness/ (bench). */
+export const ROOT =
+  basename(dirname(import.meta.dirname)) === "dist"
+    ? join(import.meta.dirname, "../..")
+    : join(import.meta.dirname, "..");
 export const CLI = join(ROOT, "dist/src/cli/bin.js");
 
 export function freePort(): Promise<number> {
@@ -83,47 +90,18 @@ export function startChild(
   });
 }
 
-/** `lbdns serve` with the given arguments, ready to answer. */
-export function startLbdns(
-  args: string[],
-  timeoutMs?: number,
-  cpus?: string,
-  onLine?: (line: string) => void,
-): Promise<ChildProcess> {
-  return startChild([CLI, "serve", "--admin", "off", ...args], "lbdns serving", timeoutMs, cpus, onLine);
-}
-
-/** A redis-server on `port` (loopback, no persistence; on the CPUs in `cpus`), once it answers PING. */
-export async function startRedis(port: number, extra: string[] = [], cpus?: string): Promise<ChildProcess> {
-  const proc = spawn(
-    ...pinned(cpus, "redis-server", [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-      ...extra,
-    ]),
-    { stdio: "ignore" },
-  );
-  for (let i = 0; i < 200; i++) {
-    const c = new Redis({ port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    c.on("error", () => {});
-    try {
-      await c.connect();
-      if ((await c.ping()) === "PONG") return proc;
-    } catch {
-      // not up yet
-    } finally {
-      c.disconnect();
-    }
-    await new Promise((r) => setTimeout(r, 50));
+/** Polls `check` until it is true or `timeoutMs` passes (for waiting on effects, never on timing). */
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 5_000,
+  what = "condition",
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
   }
-  proc.kill("SIGKILL");
-  throw new Error(`redis-server on port ${port} did not start`);
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 /** Kills a child and waits until it has exited. */

@@ -1,0 +1,106 @@
+/** The real `lbdns` CLI (built into dist/) as a child process, for the tests and the bench. */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { CLI, pinned, waitFor } from "./procs.js";
+
+export interface Running {
+  proc: ChildProcess;
+  port: number;
+  /** Admin endpoint base URL, e.g. http://127.0.0.1:41234 (null with --admin off). */
+  admin: string | null;
+  logs: () => Record<string, unknown>[];
+  stderr: () => string;
+  /** Sends a signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+const LOG_LINES = 20_000;
+
+/**
+ * `lbdns serve` with the given arguments, once it logs "lbdns serving" (or fails, with its stderr).
+ * `cpus` pins it; `onLine` sees every stdout line. The last LOG_LINES log lines are kept.
+ */
+export async function startServe(
+  args: string[],
+  opts: { cpus?: string; timeoutMs?: number; onLine?: (line: string) => void } = {},
+): Promise<Running> {
+  // Parallel test files must not fight over the default admin port.
+  const withAdmin = args.includes("--admin") ? args : [...args, "--admin", "127.0.0.1:0"];
+  const proc = spawn(...pinned(opts.cpus, process.execPath, [CLI, "serve", ...withAdmin]), {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: Record<string, unknown>[] = [];
+  let err = "";
+  let partial = "";
+  proc.stdout!.on("data", (chunk: Buffer) => {
+    partial += chunk.toString();
+    const parts = partial.split("\n");
+    partial = parts.pop()!;
+    for (const p of parts) {
+      opts.onLine?.(p);
+      if (lines.length >= LOG_LINES) lines.shift();
+      try {
+        lines.push(JSON.parse(p));
+      } catch {
+        lines.push({ msg: p });
+      }
+    }
+  });
+  proc.stderr!.on("data", (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
+  let exitCode: number | null | undefined;
+  void exited.then((c) => {
+    exitCode = c;
+  });
+  await waitFor(
+    () => exitCode !== undefined || lines.some((l) => l["msg"] === "lbdns serving"),
+    opts.timeoutMs ?? 10_000,
+    "lbdns serving",
+  );
+  if (exitCode !== undefined) throw new Error(`lbdns exited with ${exitCode}: ${err}`);
+  const serving = lines.find((l) => l["msg"] === "lbdns serving")!;
+  const listen = (serving["listen"] as string[])[0]!;
+  return {
+    proc,
+    port: Number(listen.slice(listen.lastIndexOf(":") + 1)),
+    admin: serving["admin"] ? `http://${serving["admin"]}` : null,
+    logs: () => lines,
+    stderr: () => err,
+    stop: async (signal = "SIGTERM") => {
+      if (exitCode === undefined) proc.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** `lbdns serve` without the admin endpoint, for the bench and the soak: the process, ready to answer. */
+export async function startLbdns(
+  args: string[],
+  timeoutMs?: number,
+  cpus?: string,
+  onLine?: (line: string) => void,
+): Promise<ChildProcess> {
+  const running = await startServe(["--admin", "off", ...args], {
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(cpus === undefined ? {} : { cpus }),
+    ...(onLine === undefined ? {} : { onLine }),
+  });
+  return running.proc;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real CLI to completion and returns its exit code and output (never throws on exit code). */
+export async function runCli(args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
