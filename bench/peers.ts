@@ -1,18 +1,17 @@
 /**
- * The peers lbdns is measured against, started for real on loopback from their Debian packages:
- * NSD (the static ceiling, RRL off, one server process) and PowerDNS Authoritative with the
- * bind backend and LUA records (the closest dynamic peer, every cache off). Each gets its own
- * work directory, so nothing under /etc is touched and no daemon outlives the bench.
+ * The peers lbdns is measured against: NSD (the static ceiling; harness/peers.ts) and PowerDNS
+ * Authoritative with the bind backend and LUA records (the closest dynamic peer, every cache off).
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { accessSync, constants, copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pinned, ROOT } from "../harness/procs.js";
-
-export interface Peer {
-  name: string;
-  proc: ChildProcess;
-}
+import {
+  ensureInstalled,
+  type Peer,
+  spawnLogged,
+  startNsd as startNsdZones,
+  untilServing,
+} from "../harness/peers.js";
+import { ROOT } from "../harness/procs.js";
 
 /** Binary -> the Debian packages that provide it: the load generator and the peers. */
 const PACKAGES: Record<string, string[]> = {
@@ -21,112 +20,14 @@ const PACKAGES: Record<string, string[]> = {
   pdns_server: ["pdns-server", "pdns-backend-bind"],
 };
 
-function installed(bin: string): boolean {
-  return ["/usr/sbin", "/usr/bin", "/sbin", "/bin"].some((dir) => {
-    try {
-      accessSync(join(dir, bin), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
 /** Installs dnsperf and the peers from Debian when missing (as root); names what is missing otherwise. */
 export function ensureBenchTools(): void {
-  const need = Object.entries(PACKAGES)
-    .filter(([bin]) => !installed(bin))
-    .flatMap(([, pkgs]) => pkgs);
-  if (need.length === 0) return;
-  if (process.getuid?.() !== 0) {
-    throw new Error(`the bench needs: apt-get install -y ${need.join(" ")}`);
-  }
-  console.error(`installing ${need.join(" ")} (apt-get)...`);
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
-  execFileSync("apt-get", ["install", "-y", "-qq", ...need], { stdio: "inherit", env });
-  // Debian starts the packaged daemons on install where systemd runs; the bench starts its own.
-  for (const svc of ["nsd", "pdns"]) {
-    try {
-      execFileSync("systemctl", ["disable", "--now", svc], { stdio: "ignore" });
-    } catch {
-      // no systemd here: nothing was started
-    }
-  }
+  ensureInstalled(PACKAGES, ["nsd", "pdns"]);
 }
 
-/** Waits (10 s at most) until `name` answers on port with a NOERROR, or throws with the log. */
-async function answers(port: number, name: string, proc: ChildProcess, log: () => string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (proc.exitCode !== null) break;
-    try {
-      const out = execFileSync(
-        "dig",
-        ["@127.0.0.1", "-p", String(port), name, "A", "+short", "+time=1", "+tries=1"],
-        {
-          encoding: "utf8",
-        },
-      );
-      if (out.trim() !== "") return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  proc.kill("SIGKILL");
-  throw new Error(`peer on port ${port} did not answer ${name}:\n${log().slice(-2000)}`);
-}
-
-function spawnLogged(
-  cmd: string,
-  args: string[],
-  cpus: string | undefined,
-): { proc: ChildProcess; log: () => string } {
-  const proc = spawn(...pinned(cpus, cmd, args), { stdio: ["ignore", "pipe", "pipe"] });
-  let text = "";
-  const keep = (d: Buffer) => {
-    if (text.length < 50_000) text += d.toString();
-  };
-  proc.stdout!.on("data", keep);
-  proc.stderr!.on("data", keep);
-  return { proc, log: () => text };
-}
-
-/** NSD, one server process, RRL off, serving `zoneFile` as example.com. */
-export async function startNsd(work: string, port: number, zoneFile: string, cpus?: string): Promise<Peer> {
-  const dir = join(work, "nsd");
-  mkdirSync(dir, { recursive: true });
-  copyFileSync(zoneFile, join(dir, "example.com.zone"));
-  const conf = join(dir, "nsd.conf");
-  writeFileSync(
-    conf,
-    [
-      "server:",
-      `  zonesdir: "${dir}"`,
-      `  port: ${port}`,
-      "  ip-address: 127.0.0.1",
-      "  server-count: 1",
-      '  username: ""',
-      `  database: ""`,
-      `  pidfile: "${dir}/nsd.pid"`,
-      `  xfrdfile: "${dir}/xfrd.state"`,
-      `  zonelistfile: "${dir}/zone.list"`,
-      `  xfrdir: "${dir}"`,
-      "  rrl-ratelimit: 0",
-      "  rrl-whitelist-ratelimit: 0",
-      "  verbosity: 0",
-      "  hide-version: yes",
-      "remote-control:",
-      "  control-enable: no",
-      "zone:",
-      "  name: example.com",
-      "  zonefile: example.com.zone",
-      "",
-    ].join("\n"),
-  );
-  const { proc, log } = spawnLogged("nsd", ["-d", "-c", conf], cpus);
-  await answers(port, "mx1.example.com", proc, log);
-  return { name: "nsd", proc };
+/** NSD serving the bench zone as example.com. */
+export function startNsd(work: string, port: number, zoneFile: string, cpus?: string): Promise<Peer> {
+  return startNsdZones(work, port, [{ origin: "example.com.", file: zoneFile }], cpus);
 }
 
 /**
@@ -177,8 +78,8 @@ export async function startPdns(
     ],
     cpus,
   );
-  await answers(port, "pool.example.com", proc, log);
-  return { name: "pdns", proc };
+  await untilServing(port, ["example.com."], proc, log);
+  return { name: "pdns", proc, port };
 }
 
 export const BENCH_ZONE = join(ROOT, "zones/example.com.zone");

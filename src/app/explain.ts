@@ -8,7 +8,7 @@ import { UserError } from "../lib/errors.js";
 import { clientOf } from "../pools/client.js";
 import type { ClientChoice, MemberView } from "../pools/pool.js";
 import type { Query } from "../proto/decode.js";
-import { keyOf, parseName, presentName } from "../proto/name.js";
+import { keyOf, parseName, presentName, toWire } from "../proto/name.js";
 import { rcodeName } from "../proto/rcode.js";
 import { formatRdata, readWireName } from "../proto/rdata.js";
 import { type EncodedSections, encodedRecords } from "../proto/sections.js";
@@ -31,14 +31,14 @@ export interface Explanation {
   additional: string[];
 }
 
-/** Presentation lines of encoded sections; `qname` stands for the pointer to the question. */
+/** Presentation lines of encoded sections, as a response to a question for `qname` carries them. */
 export function sectionLines(
   s: EncodedSections,
-  qname: string,
+  qname: Buffer,
 ): { answer: string[]; authority: string[]; additional: string[] } {
   const out = { answer: [] as string[], authority: [] as string[], additional: [] as string[] };
-  for (const rr of encodedRecords(s)) {
-    const owner = rr.owner === null ? qname : presentName(readWireName(rr.owner, 0));
+  for (const rr of encodedRecords(s, qname)) {
+    const owner = presentName(readWireName(rr.owner, 0));
     out[rr.section].push(`${owner}\t${rr.ttl}\tIN\t${typeName(rr.type)}\t${formatRdata(rr.type, rr.rdata)}`);
   }
   return out;
@@ -47,10 +47,12 @@ export function sectionLines(
 export function explain(resolver: Resolver, name: string, typeText = "A", clientIp?: string): Explanation {
   let key: string;
   let qname: string;
+  let wire: Buffer;
   try {
     const labels = parseName(name.endsWith(".") ? name : `${name}.`, null);
     key = keyOf(labels);
     qname = presentName(labels);
+    wire = toWire(labels);
   } catch (e) {
     throw new ExplainError((e as Error).message);
   }
@@ -70,7 +72,7 @@ export function explain(resolver: Resolver, name: string, typeText = "A", client
   };
   // The resolution is the resolver's reused object: read everything from it before returning.
   const r = resolver.resolve(query, clientIp, false);
-  const lines = sectionLines(r.sections, qname);
+  const lines = sectionLines(r.sections, wire);
   const choice = client !== null && r.pool !== null ? r.pool.choiceFor(qtype, client) : null;
   const clientPart =
     clientIp === undefined

@@ -11,7 +11,7 @@
 import ipaddr from "ipaddr.js";
 import { keyOf, parseName, toWire } from "../proto/name.js";
 import { RCODE } from "../proto/rcode.js";
-import { encodedRecords, encodeSections, type RR, sectionsOf } from "../proto/sections.js";
+import { encodedRecords, encodeSections, type RR } from "../proto/sections.js";
 import { T } from "../proto/types.js";
 import { lookup } from "../zone/lookup.js";
 import type { ZoneSet } from "../zone/zoneset.js";
@@ -102,7 +102,15 @@ export class MxPool implements Pool {
         }
       }
     }
-    const sections = { ...base.sections, bytes: Buffer.concat(parts), ar };
+    const bytes = Buffer.concat(parts);
+    // The appended addresses are one more place to cut, after everything the base answer had.
+    const sections = {
+      ...base.sections,
+      bytes,
+      ar,
+      cuts: Uint32Array.from([...base.sections.cuts, bytes.length]),
+      cutCounts: Uint16Array.from([...base.sections.cutCounts, ar]),
+    };
     return { ...base, sections };
   }
 
@@ -220,7 +228,8 @@ export class MxPool implements Pool {
       return {
         rcode: r.rcode,
         aa: r.aa,
-        sections: sectionsOf(r),
+        // Re-encoded without the name's own suffixes: the answer serves every name of the pool.
+        sections: encodeSections(r.answer, r.authority, r.additional, r.glueRequired),
         counter: counterFor(this.env, this.name, "static"),
       };
     }

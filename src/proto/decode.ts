@@ -85,12 +85,14 @@ export function decodeQuery(buf: Buffer): Decoded {
   const qtype = buf.readUInt16BE(name.end);
   const qclass = buf.readUInt16BE(name.end + 2);
   const questionEnd = name.end + 4;
-  if (opcode !== 0) return failed(id, flags, NOTIMP, questionEnd);
-  if (ancount !== 0 || nscount !== 0) return failed(id, flags, FORMERR, questionEnd);
 
+  // The authority section is skipped (an IXFR query carries the client's SOA there, RFC 1995
+  // §3); the OPT record is read even for opcodes we do not implement, so their NOTIMP carries
+  // one back (RFC 6891 §6.1.1).
   let edns: Edns | null = null;
   let o = questionEnd;
-  for (let i = 0; i < arcount; i++) {
+  const before = ancount + nscount;
+  for (let i = 0; i < before + arcount; i++) {
     const nameEnd = skipName(buf, o);
     if (nameEnd < 0 || nameEnd + 10 > buf.length) return failed(id, flags, FORMERR, questionEnd);
     const type = buf.readUInt16BE(nameEnd);
@@ -98,7 +100,7 @@ export function decodeQuery(buf: Buffer): Decoded {
     const rdataStart = nameEnd + 10;
     const rdataEnd = rdataStart + rdlen;
     if (rdataEnd > buf.length) return failed(id, flags, FORMERR, questionEnd);
-    if (type === T.OPT) {
+    if (type === T.OPT && i >= before) {
       // RFC 6891 §6.1.1: one OPT, owned by the root.
       if (edns !== null || nameEnd !== o + 1) return failed(id, flags, FORMERR, questionEnd);
       if (!optionsWellFormed(buf, rdataStart, rdataEnd)) return failed(id, flags, FORMERR, questionEnd);
@@ -120,6 +122,9 @@ export function decodeQuery(buf: Buffer): Decoded {
     }
     o = rdataEnd;
   }
+  if (opcode !== 0) return failed(id, flags, NOTIMP, questionEnd, edns);
+  if (ancount !== 0 || (nscount !== 0 && qtype !== T.IXFR))
+    return failed(id, flags, FORMERR, questionEnd, edns);
   return { ok: true, query: { id, flags, opcode, qname: name.key, qtype, qclass, questionEnd, edns } };
 }
 

@@ -4,7 +4,7 @@
  * on zone data, so one call per query copies bytes and writes a header.
  */
 import type { ClientSubnet, Query } from "./decode.js";
-import type { EncodedSections } from "./sections.js";
+import { copySections, type EncodedSections } from "./sections.js";
 import { T } from "./types.js";
 
 export const EDNS_PAYLOAD = 1232;
@@ -20,9 +20,10 @@ export function udpLimit(q: Query): number {
 }
 
 /**
- * Builds a response. When the whole answer does not fit `limit`, the additional section is
- * dropped first (unless it holds required glue); if it still does not fit, the response carries
- * only the question with TC=1 so the client retries over TCP (RFC 2181 §9, RFC 7766).
+ * Builds a response. When the whole answer does not fit `limit`, additional RRsets are dropped
+ * from the end, whole; dropping required glue sets TC=1 (RFC 9471 §3). When the answer and
+ * authority themselves do not fit, the response carries only the question with TC=1, so the
+ * client retries over TCP (RFC 2181 §9, RFC 7766).
  */
 export function buildResponse(
   query: Buffer,
@@ -35,12 +36,14 @@ export function buildResponse(
   sections: EncodedSections,
   limit: number,
   ecsScope = 0,
+  options: Buffer | null = null,
 ): Buffer {
   // Positional arguments rather than an options object: this runs once per query.
   const qlen = questionEnd > 12 ? questionEnd - 12 : 0;
   const ecs = edns?.ecs ?? null;
   const ecsLen = ecs ? 8 + Math.ceil(ecs.sourcePrefix / 8) : 0;
-  const optLen = edns ? OPT_SIZE + ecsLen : 0;
+  const extraLen = options === null ? 0 : options.length;
+  const optLen = edns ? OPT_SIZE + ecsLen + extraLen : 0;
   const fixed = 12 + qlen + optLen;
   let bodyLen = sections.bytes.length;
   let ar = sections.ar;
@@ -48,9 +51,14 @@ export function buildResponse(
   let an = sections.an;
   let ns = sections.ns;
   if (fixed + bodyLen > limit) {
-    if (!sections.glueRequired && ar > 0 && fixed + sections.essential <= limit) {
-      bodyLen = sections.essential;
-      ar = 0;
+    const cuts = sections.cuts;
+    let k = cuts.length - 1;
+    while (k >= 0 && fixed + cuts[k]! > limit) k--;
+    if (k >= 0) {
+      // Required glue that does not fit still leaves what fits, with TC (RFC 9471 §3, as Knot).
+      bodyLen = cuts[k]!;
+      ar = sections.cutCounts[k]!;
+      tc = k < sections.minCut;
     } else {
       tc = true;
       bodyLen = 0;
@@ -65,8 +73,8 @@ export function buildResponse(
     (queryFlags & 0x7800) | // opcode
     (aa ? 0x0400 : 0) |
     (tc ? 0x0200 : 0) |
-    (queryFlags & 0x0100) | // RD
-    (queryFlags & 0x0010) | // CD
+    // RD is echoed for QUERY only; CD never (RFC 4035 §3.1.6: an authoritative server clears it).
+    ((queryFlags & 0x7800) === 0 ? queryFlags & 0x0100 : 0) |
     (rcode & 0xf);
   out.writeUInt16BE(id, 0);
   out.writeUInt16BE(flags, 2);
@@ -76,7 +84,10 @@ export function buildResponse(
   out.writeUInt16BE(ar + (edns ? 1 : 0), 10);
   let o = 12;
   if (qlen > 0) o += query.copy(out, 12, 12, questionEnd);
-  if (bodyLen > 0) o += sections.bytes.copy(out, o, 0, bodyLen);
+  if (bodyLen > 0) {
+    copySections(sections, out, o, bodyLen, qlen - 4);
+    o += bodyLen;
+  }
   if (edns) {
     out[o] = 0; // root owner
     out.writeUInt16BE(T.OPT, o + 1);
@@ -85,7 +96,7 @@ export function buildResponse(
     out[o + 5] = (rcode >> 4) & 0xff;
     out[o + 6] = 0;
     out.writeUInt16BE(edns.dnssecOk ? 0x8000 : 0, o + 7);
-    out.writeUInt16BE(ecsLen, o + 9);
+    out.writeUInt16BE(ecsLen + extraLen, o + 9);
     if (ecs) {
       // RFC 7871 §7.2.1: family, source prefix and address as asked; scope = what the answer depends on.
       const bytes = ecsLen - 8;
@@ -96,6 +107,18 @@ export function buildResponse(
       out[o + 18] = Math.min(ecsScope, ecs.sourcePrefix);
       ecs.address.copy(out, o + 19, 0, bytes);
     }
+    if (options !== null) options.copy(out, o + 11 + ecsLen);
   }
   return out;
+}
+
+/** An Extended DNS Error option (RFC 8914 §2), ready to append to an OPT record. */
+export function edeOption(infoCode: number, text = ""): Buffer {
+  const t = Buffer.from(text, "utf8");
+  const b = Buffer.alloc(6 + t.length);
+  b.writeUInt16BE(15, 0);
+  b.writeUInt16BE(2 + t.length, 2);
+  b.writeUInt16BE(infoCode, 4);
+  t.copy(b, 6);
+  return b;
 }

@@ -7,6 +7,8 @@ export const RCODE = {
   NXDOMAIN: 3,
   NOTIMP: 4,
   REFUSED: 5,
+  YXDOMAIN: 6,
+  NOTAUTH: 9,
   BADVERS: 16,
 } as const;
 

@@ -16,6 +16,7 @@
 import { clientOf, clientScope } from "../pools/client.js";
 import type { Pool } from "../pools/pool.js";
 import type { Query } from "../proto/decode.js";
+import { edeOption } from "../proto/encode.js";
 import { RCODE } from "../proto/rcode.js";
 import { EMPTY_SECTIONS, type EncodedSections, sectionsOf } from "../proto/sections.js";
 import { CLASS_ANY, CLASS_IN, T } from "../proto/types.js";
@@ -37,7 +38,12 @@ export interface Resolution {
   pool: Pool | null;
   /** The zone lookup that answered, or null (a pool answer or a refusal). */
   result: LookupResult | null;
+  /** EDNS options to add to the response's OPT record (an Extended DNS Error), or null. */
+  options: Buffer | null;
 }
+
+/** RFC 8914 §4.21: REFUSED because we are not authoritative for the name. */
+const NOT_AUTHORITATIVE = edeOption(20);
 
 export class Resolver {
   private zones: ZoneSet = new ZoneSet([]);
@@ -50,6 +56,7 @@ export class Resolver {
     scope: 0,
     pool: null,
     result: null,
+    options: null,
   };
 
   /** Swaps in new zones and pools together; each query sees either the old pair or the new one. */
@@ -63,12 +70,13 @@ export class Resolver {
    * `commit` false resolves without side effects: no answer is counted and no policy state
    * (the next draw, the round-robin turn) moves, so explain can show the next answer unchanged.
    */
-  resolve(q: Query, remote: string | undefined, commit = true): Resolution {
+  resolve(q: Query, remote: string | undefined, commit = true, tcp = false): Resolution {
     const out = this.out;
     out.scope = 0;
     out.pool = null;
     out.result = null;
-    const refusal = refusalOf(q);
+    out.options = null;
+    const refusal = this.refusalOf(q, tcp);
     if (refusal !== RCODE.NOERROR) return this.refuse(refusal);
     const pool = this.pools.get(q.qname);
     if (pool !== undefined) {
@@ -91,6 +99,7 @@ export class Resolver {
     out.sections = sectionsOf(result);
     out.identity = result;
     out.result = result;
+    if (result.kind === "refused") out.options = NOT_AUTHORITATIVE;
     return out;
   }
 
@@ -104,17 +113,24 @@ export class Resolver {
     out.scope = 0;
     out.pool = null;
     out.result = null;
+    out.options = null;
     return out;
   }
-}
 
-/** The rcode for a query that is well formed but not answered from zone data (NOERROR: answer it). */
-function refusalOf(q: Query): number {
-  if (q.edns && q.edns.version > 0) return RCODE.BADVERS; // RFC 6891 §6.1.3
-  const t = q.qtype;
-  if (t === T.OPT || t === 0) return RCODE.FORMERR;
-  if (t === T.AXFR || t === T.IXFR) return RCODE.REFUSED; // no zone transfers to anyone
-  if (t >= 128 && t <= 254) return RCODE.NOTIMP; // MAILA, MAILB, TKEY, TSIG as a question
-  if (q.qclass !== CLASS_IN && q.qclass !== CLASS_ANY) return RCODE.REFUSED; // CHAOS etc.: no such zones
-  return RCODE.NOERROR;
+  /**
+   * The rcode for a query that is well formed but not answered from zone data (NOERROR: answer
+   * it). Meta and reserved types (OPT, TSIG, MAILA, 128-254...) are not refused: they are types
+   * no name has, answered NODATA or NXDOMAIN as NSD and Knot do.
+   */
+  private refusalOf(q: Query, tcp: boolean): number {
+    if (q.edns && q.edns.version > 0) return RCODE.BADVERS; // RFC 6891 §6.1.3
+    if (q.qtype === T.AXFR || q.qtype === T.IXFR) {
+      // No transfers yet. Over UDP an AXFR is not implemented (RFC 5936 §4.2); for a zone we do
+      // not serve, NOTAUTH; for one we do, REFUSED.
+      if (q.qtype === T.AXFR && !tcp) return RCODE.NOTIMP;
+      return this.zones.zones.has(q.qname) ? RCODE.REFUSED : RCODE.NOTAUTH;
+    }
+    if (q.qclass !== CLASS_IN && q.qclass !== CLASS_ANY) return RCODE.REFUSED; // CHAOS etc.: no such zones
+    return RCODE.NOERROR;
+  }
 }

@@ -82,7 +82,7 @@ export class Responder {
     this.lastQuestionEnd = q.questionEnd;
     let r: ReturnType<Resolver["resolve"]>;
     try {
-      r = this.resolver.resolve(q, remote);
+      r = this.resolver.resolve(q, remote, true, transport === "tcp");
     } catch (err) {
       // A bug must cost one SERVFAIL, not the process or a silent timeout.
       this.onError(err as Error);
@@ -102,6 +102,7 @@ export class Responder {
       r.sections,
       limit,
       r.scope,
+      r.options,
     );
   }
 }

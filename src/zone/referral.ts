@@ -24,20 +24,20 @@ export function referral(cut: ZoneNode): LookupResult {
   if (hit) return hit;
   const ns = cut.rrset(T.NS)!;
   const authority = rrsOf(ns, cut.wire);
-  const additional: RR[] = [];
-  let glueRequired = false;
+  // RFC 9471: glue for names below the cut is required (without it the referral is useless), so
+  // it goes first, and a response too small for it is truncated; sibling glue may be dropped.
+  const required: RR[] = [];
+  const sibling: RR[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < ns.rdatas.length; i++) {
     const key = keyOf(targetOf(ns, i));
     if (seen.has(key)) continue;
     seen.add(key);
     const node = cut.zone.nodes.get(key);
-    if (!node) continue;
-    const before = additional.length;
-    pushAddresses(node, additional);
-    // RFC 9471: glue for names below the cut is required; without it the referral is useless.
-    if (additional.length > before && node.cut === cut) glueRequired = true;
+    if (node) pushAddresses(node, node.cut === cut ? required : sibling);
   }
+  const additional = [...required, ...sibling];
+  const glueRequired = required.length > 0;
   const result: LookupResult = {
     kind: "delegation",
     rcode: RCODE.NOERROR,
@@ -46,6 +46,8 @@ export function referral(cut: ZoneNode): LookupResult {
     authority,
     additional,
     glueRequired,
+    requiredAdditional: required.length,
+    anchor: cut.wire,
     zone: cut.zone,
   };
   cut.memo ??= new Map();

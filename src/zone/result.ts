@@ -35,7 +35,8 @@ function soaRR(zone: Zone): RR {
   return { owner: zone.apex.wire, type: T.SOA, ttl: zone.negativeTtl, rdata: zone.soa.rdatas[0]! };
 }
 
-export function positive(zone: Zone, answer: RR[]): LookupResult {
+/** `anchor`: the name every query this result answers ends with (see proto/sections.ts). */
+export function positive(zone: Zone, answer: RR[], anchor: Buffer): LookupResult {
   return {
     kind: "success",
     rcode: RCODE.NOERROR,
@@ -44,12 +45,18 @@ export function positive(zone: Zone, answer: RR[]): LookupResult {
     authority: [],
     additional: additionalFor(zone, answer),
     glueRequired: false,
+    anchor,
     zone,
   };
 }
 
 /** NXDOMAIN or NODATA with the SOA; `answer` holds the CNAME chain that led here, if any. */
-export function negative(zone: Zone, kind: "nodata" | "nxdomain", answer: RR[]): LookupResult {
+export function negative(
+  zone: Zone,
+  kind: "nodata" | "nxdomain",
+  answer: RR[],
+  anchor: Buffer = zone.apex.wire,
+): LookupResult {
   return {
     kind,
     rcode: kind === "nxdomain" ? RCODE.NXDOMAIN : RCODE.NOERROR,
@@ -58,6 +65,7 @@ export function negative(zone: Zone, kind: "nodata" | "nxdomain", answer: RR[]):
     authority: [soaRR(zone)],
     additional: [],
     glueRequired: false,
+    anchor,
     zone,
   };
 }

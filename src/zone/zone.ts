@@ -72,6 +72,8 @@ export class ZoneNode {
   cut: ZoneNode | null = null;
   /** The `*` child of this node, the source of synthesis for names below it. */
   wildcard: ZoneNode | null = null;
+  /** Closest node strictly above this one that owns a DNAME: names here are redirected by it. */
+  dname: ZoneNode | null = null;
   /**
    * Per-qtype memo of lookup results, made on the first query. Zones are immutable, so a memo
    * can never be stale.
@@ -272,6 +274,7 @@ export class Zone {
       if (node === this.apex) continue;
       const parent = this.nodes.get(parentKey(node.key)!)!;
       node.cut = parent.cut ?? (node.has(T.NS) ? node : null);
+      node.dname = parent.dname ?? (parent.has(T.DNAME) ? parent : null);
       if (node.key === "*" || node.key.startsWith("*.")) parent.wildcard = node;
       if (node.cut && node.cut !== node) {
         for (const { type } of node.rrsets) {

@@ -9,7 +9,8 @@ export function rrText(rr: RR): string {
   const owner = rr.owner === null ? "@q" : keyOf(readWireName(rr.owner, 0));
   let data: string;
   if (rr.type === T.A) data = [...rr.rdata].join(".");
-  else if (rr.type === T.NS || rr.type === T.CNAME) data = keyOf(readWireName(rr.rdata, 0));
+  else if (rr.type === T.NS || rr.type === T.CNAME || rr.type === T.DNAME)
+    data = keyOf(readWireName(rr.rdata, 0));
   else if (rr.type === T.MX) data = `${rr.rdata.readUInt16BE(0)} ${keyOf(readWireName(rr.rdata, 2))}`;
   else if (rr.type === T.TXT) data = rr.rdata.subarray(1).toString("latin1");
   else data = rr.rdata.toString("hex");

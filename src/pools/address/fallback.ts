@@ -4,7 +4,7 @@
  * Everything after the stream managers depends only on configuration and zones, so it is made once.
  */
 import { RCODE } from "../../proto/rcode.js";
-import { encodeSections, sectionsOf } from "../../proto/sections.js";
+import { encodeSections } from "../../proto/sections.js";
 import { lookup } from "../../zone/lookup.js";
 import type { ZoneSet } from "../../zone/zoneset.js";
 import { type AnswerSource, counterFor, type PoolAnswer, type PoolEnv } from "../runtime.js";
@@ -65,7 +65,8 @@ export class FallbackChain {
         answer: {
           rcode: r.rcode,
           aa: r.aa,
-          sections: sectionsOf(r),
+          // Re-encoded without the name's own suffixes: the answer serves every name of the pool.
+          sections: encodeSections(r.answer, r.authority, r.additional, r.glueRequired),
           counter: counterFor(this.env, this.pool, "static"),
         },
         source: "static",

@@ -42,6 +42,26 @@ describe("responder: header and EDNS", () => {
     expect(opt).toMatchObject({ version: 0, doFlag: true });
   });
 
+  it("clears CD in every response (RFC 4035 §3.1.6), and RD for opcodes other than QUERY", () => {
+    const cd = makeQuery("www.example.com", { edns: {} });
+    cd.writeUInt16BE(cd.readUInt16BE(2) | 0x0010, 2);
+    expect(ask(cd).raw.readUInt16BE(2) & 0x0010).toBe(0);
+    const notify = makeQuery("example.com", { edns: {} });
+    notify.writeUInt16BE(notify.readUInt16BE(2) | (4 << 11) | 0x0010, 2);
+    const r = ask(notify);
+    expect(r.p.header).toMatchObject({ rcode: RCODE.NOTIMP, opcode: 4, rd: 0 });
+    expect(r.raw.readUInt16BE(2) & 0x0010).toBe(0);
+    // RFC 6891 §6.1.1: a query with an OPT gets one back, NOTIMP included.
+    expect(r.p.additionals.some((a: { type: number }) => a.type === Packet.TYPE.EDNS)).toBe(true);
+  });
+
+  it("says why it refuses a name it is not authoritative for: EDE 20 (RFC 8914 §4.21)", () => {
+    const { raw, p } = ask(makeQuery("www.example.org", { edns: {} }));
+    expect(p.header.rcode).toBe(RCODE.REFUSED);
+    expect(raw.subarray(raw.length - 6).toString("hex")).toBe("000f00020014");
+    expect(ask(makeQuery("www.example.org")).raw.length).toBe(12 + 17 + 4); // no OPT without one in the query
+  });
+
   it("answers EDNS version 1 with BADVERS and no data", () => {
     const { p, raw } = ask(makeQuery("www.example.com", { edns: { version: 1 } }));
     expect(p.header.rcode).toBe(RCODE.BADVERS);
@@ -51,12 +71,32 @@ describe("responder: header and EDNS", () => {
 });
 
 describe("responder: refusals and malformed queries", () => {
-  it("refuses zone transfers and classes it serves no zone for, and NOTIMPs meta types", () => {
-    expect(ask(makeQuery("example.com", { type: T.AXFR })).p.header.rcode).toBe(RCODE.REFUSED);
+  it("answers transfers until they exist: NOTIMP for AXFR over UDP, REFUSED for our zones, NOTAUTH for others", () => {
+    expect(ask(makeQuery("example.com", { type: T.AXFR })).p.header.rcode).toBe(RCODE.NOTIMP);
+    expect(ask(makeQuery("example.com", { type: T.AXFR }), "tcp").p.header.rcode).toBe(RCODE.REFUSED);
+    expect(ask(makeQuery("www.example.com", { type: T.AXFR }), "tcp").p.header.rcode).toBe(RCODE.NOTAUTH);
+    expect(ask(makeQuery("example.net", { type: T.IXFR })).p.header.rcode).toBe(RCODE.NOTAUTH);
+    // RFC 1995 §3: an IXFR query carries the client's SOA in the authority section; not FORMERR.
+    const ixfr = makeQuery("example.com", { type: T.IXFR, edns: false });
+    ixfr.writeUInt16BE(1, 8);
+    const soa = Buffer.alloc(12 + 22);
+    soa.writeUInt16BE(0xc00c, 0);
+    soa.writeUInt16BE(T.SOA, 2);
+    soa.writeUInt16BE(1, 4);
+    soa.writeUInt16BE(22, 10);
+    expect(ask(Buffer.concat([ixfr, soa])).p.header.rcode).toBe(RCODE.REFUSED);
+  });
+
+  it("refuses classes it serves no zone for, and answers meta types as types no name has", () => {
     expect(ask(makeQuery("version.bind", { type: T.TXT, class: 3 })).p.header.rcode).toBe(RCODE.REFUSED);
-    expect(ask(makeQuery("example.com", { type: T.MAILB })).p.header.rcode).toBe(RCODE.NOTIMP);
-    expect(ask(makeQuery("example.com", { type: T.OPT })).p.header.rcode).toBe(RCODE.FORMERR);
     expect(ask(makeQuery("www.example.com", { class: 255 })).p.header.rcode).toBe(RCODE.NOERROR);
+    // As NSD and Knot: MAILB, OPT, TSIG... asked for are NODATA (or NXDOMAIN) with the SOA, AA set.
+    for (const type of [T.MAILB, T.MAILA, T.OPT, 250, 249, 128]) {
+      const r = ask(makeQuery("example.com", { type }));
+      expect(r.p.header).toMatchObject({ rcode: RCODE.NOERROR, aa: 1 });
+      expect(r.p.authorities[0]?.type).toBe(T.SOA);
+    }
+    expect(ask(makeQuery("nope.example.com", { type: T.MAILB })).p.header.rcode).toBe(RCODE.NXDOMAIN);
   });
 
   it("answers NOTIMP for other opcodes and FORMERR for bad question counts", () => {
@@ -105,15 +145,29 @@ describe("responder: truncation", () => {
     expect(tcp.p.answers).toHaveLength(40);
   });
 
-  it("drops the additional section before truncating, without TC", () => {
-    const many = Array.from({ length: 12 }, (_, i) => `@ MX ${i} mx${i}\nmx${i} A 192.0.2.${i}`).join("\n");
+  it("drops whole additional RRsets from the end before truncating, without TC (RFC 2181 §9)", () => {
+    const many = Array.from(
+      { length: 12 },
+      (_, i) => `@ MX ${i} mx${i}\nmx${i} A 192.0.2.${i}\nmx${i} AAAA 2001:db8::${i}`,
+    ).join("\n");
     const r = new Responder(zoneSet({ "example.org.": `${apex("example.org.")}${many}\n` }));
     const resp = r.answer(makeQuery("example.org", { type: T.MX }), "udp")!;
     const p = parse(resp);
     expect(p.header.tc).toBe(0);
     expect(p.answers).toHaveLength(12);
-    expect(p.additionals).toHaveLength(0);
     expect(resp.length).toBeLessThanOrEqual(512);
+    // Some address RRsets fit and stay, in order; the rest go whole: never an A without its AAAA
+    // before a later target's records.
+    const kept = p.additionals.map((a: { name: string; type: number }) => `${a.name} ${a.type}`);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(24);
+    const expected = Array.from({ length: 12 }, (_, i) => [
+      `mx${i}.example.org 1`,
+      `mx${i}.example.org 28`,
+    ]).flat();
+    expect(kept).toEqual(expected.slice(0, kept.length));
+    const over = parse(r.answer(makeQuery("example.org", { type: T.MX }), "tcp")!);
+    expect(over.additionals).toHaveLength(24);
   });
 
   it("honours a client buffer between 512 and 1232, and treats smaller ones as 512", () => {

@@ -64,4 +64,17 @@ describe("CNAME chasing", () => {
       "@q 3600 CNAME x.child.example.com",
     ]);
   });
+
+  it("never repeats the first CNAME when a loop returns to the query name", () => {
+    expect(show(lookup(zones, "loop1.example.com", T.A)).answer).toEqual([
+      "@q 3600 CNAME loop2.example.com",
+      "loop2.example.com 3600 CNAME loop1.example.com",
+    ]);
+  });
+
+  it("ends a chain into a delegation with that delegation's referral (as NSD and Knot)", () => {
+    const r = show(lookup(zones, "deleg.example.com", T.A));
+    expect(r).toMatchObject({ rcode: RCODE.NOERROR, aa: true });
+    expect(r.authority).toEqual(["child.example.com 3600 NS ns.other.net"]);
+  });
 });

@@ -63,3 +63,23 @@ describe("delegations and glue", () => {
     );
   });
 });
+
+describe("DS at a child apex we also serve (RFC 4035 §3.1.4.1)", () => {
+  const both = zoneSet({
+    "example.com.": `${apex("example.com.")}
+child NS ns1.child
+child DS 12345 13 2 abcdef
+ns1.child A 192.0.2.101
+`,
+    "child.example.com.": `${apex("child.example.com.")}www A 192.0.2.5\n`,
+  });
+
+  it("answers DS from the parent side, everything else from the child", () => {
+    const ds = show(lookup(both, "child.example.com", T.DS));
+    expect(ds).toMatchObject({ kind: "success", aa: true });
+    expect(ds.answer).toEqual([expect.stringMatching(/^@q 3600 DS /)]);
+    expect(show(lookup(both, "child.example.com", T.SOA)).answer[0]).toMatch(/^@q 3600 SOA /);
+    expect(lookup(both, "child.example.com", T.SOA).zone?.originKey).toBe("child.example.com");
+    expect(lookup(both, "child.example.com", T.DS).zone?.originKey).toBe("example.com");
+  });
+});

@@ -1,0 +1,77 @@
+/**
+ * lbdns against NSD and Knot on the same zone files (test/fixtures/differential, cases from the
+ * RFCs and the peers' own test suites): wherever the two agree, lbdns must give the same
+ * response, or the difference must be listed in test/differential/known.ts with its reason.
+ * Every difference is written to .ci/out/differential.txt.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Running, startServe } from "../../harness/lbdns.js";
+import { type Peer, startKnot, startNsd } from "../../harness/peers.js";
+import { freePort, kill, ROOT } from "../../harness/procs.js";
+import { compare, explainDifference, type Outcome } from "../differential/compare.js";
+import { queriesFor } from "../differential/generate.js";
+import { KNOWN, knownDifference } from "../differential/known.js";
+
+const DIR = join(ROOT, "test/fixtures/differential");
+const zones = readdirSync(DIR)
+  .filter((f) => f.endsWith(".zone"))
+  .map((f) => ({ origin: `${f.slice(0, -".zone".length)}.`, file: join(DIR, f) }));
+
+let work: string;
+let nsd: Peer;
+let knot: Peer;
+let lbdns: Running;
+let outcome: Outcome;
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), "lbdns-differential-"));
+  [nsd, knot, lbdns] = await Promise.all([
+    freePort().then((p) => startNsd(work, p, zones)),
+    freePort().then((p) => startKnot(work, p, zones)),
+    startServe(["--zones", DIR, "--listen", "127.0.0.1:0", "--admin", "off", "--no-watch"]),
+  ]);
+  const queries = zones.flatMap(queriesFor);
+  outcome = await compare({ nsd: nsd.port, knot: knot.port, lbdns: lbdns.port }, queries, knownDifference);
+  const out = join(ROOT, ".ci/out");
+  mkdirSync(out, { recursive: true });
+  const known = new Map<string, number>();
+  for (const d of outcome.differences) if (d.known) known.set(d.known, (known.get(d.known) ?? 0) + 1);
+  writeFileSync(
+    join(out, "differential.txt"),
+    [
+      `${outcome.queries} responses compared, NSD and Knot agree on ${outcome.agreed}, lbdns matches ${outcome.matched}`,
+      ...[...known].map(([id, n]) => `known ${id}: ${n}`),
+      "",
+      ...outcome.differences.map(explainDifference),
+    ].join("\n\n"),
+  );
+}, 240_000);
+
+afterAll(async () => {
+  await Promise.all([nsd && kill(nsd.proc, "SIGTERM"), knot && kill(knot.proc, "SIGTERM"), lbdns?.stop()]);
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe("differential: lbdns, NSD and Knot on the same zones", () => {
+  it("covers at least 12 zones and 20,000 queries", () => {
+    expect(zones.length).toBeGreaterThanOrEqual(12);
+    expect(outcome.queries).toBeGreaterThanOrEqual(20_000);
+    console.log(
+      `differential: ${outcome.queries} responses, peers agree on ${outcome.agreed}, lbdns matches ${outcome.matched}, ${outcome.differences.length} known differences`,
+    );
+  });
+
+  it("gives the peers' response wherever they agree, but for the listed differences", () => {
+    const unexplained = outcome.differences.filter((d) => !d.known);
+    expect(unexplained.slice(0, 15).map(explainDifference).join("\n\n")).toBe("");
+    expect(unexplained.length).toBe(0);
+  });
+
+  it("lists no difference that no longer occurs", () => {
+    const seen = new Set(outcome.differences.map((d) => d.known));
+    expect(KNOWN.filter((k) => !seen.has(k.id)).map((k) => k.id)).toEqual([]);
+  });
+});
