@@ -18,6 +18,7 @@ import { poolsFileFor } from "../pools/config.js";
 import type { PoolEnv } from "../pools/runtime.js";
 import { displayName } from "../proto/name.js";
 import { typeName } from "../proto/types.js";
+import type { ServerIdentity } from "../server/identity.js";
 import { DEFAULT_SERVER_OPTIONS, DnsServer } from "../server/listen.js";
 import { Responder } from "../server/responder.js";
 import { RateLimiter } from "../server/rrl.js";
@@ -50,6 +51,8 @@ export interface ServeOptions {
   rrlRate: number;
   rrlSlip: number;
   rrlLoopback: boolean;
+  /** CHAOS identity and version, and NSID (server/identity.ts). */
+  identity: ServerIdentity;
 }
 
 function listenArg(text: string): ListenAddress {
@@ -109,6 +112,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     log.error({ err }, "error answering a query"),
   );
   responder.maxQueryBytes = opts.maxQuerySize;
+  responder.resolver.setIdentity(opts.identity);
   const poolsFile = poolsFileFor(opts.zones, opts.pools);
   catalog = new Catalog(opts.zones, poolsFile, env, probes, responder, log);
   catalog.load();

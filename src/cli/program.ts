@@ -1,7 +1,6 @@
 /** The `lbdns` command tree (commander): one command per file, assembled here without side effects. */
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
 import { Command } from "commander";
+import { packageVersion } from "../lib/version.js";
 import { agentCommand } from "./agent.js";
 import { explainCommand } from "./explain.js";
 import { poolCommand } from "./pool.js";
@@ -9,22 +8,6 @@ import { reportCommand } from "./report.js";
 import { serveCommand } from "./serve.js";
 import { statusCommand } from "./status.js";
 import { zoneCommand } from "./zone.js";
-
-/** The package's version, from the package.json above this file (in src/ and in dist/src/ alike). */
-export function packageVersion(): string {
-  for (let dir = import.meta.dirname; dir !== dirname(dir); dir = dirname(dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === "lbdns" && pkg.version) return pkg.version;
-    } catch {
-      // no package.json here: keep walking up
-    }
-  }
-  return "unknown";
-}
 
 export function buildProgram(): Command {
   const program = new Command()

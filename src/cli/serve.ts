@@ -1,6 +1,9 @@
 /** `lbdns serve`: the command line of the server; the composition itself is app/serve.ts. */
 import { Command, Option } from "commander";
 import { serve } from "../app/serve.js";
+import { UserError } from "../lib/errors.js";
+import { packageVersion } from "../lib/version.js";
+import { defaultIdentity } from "../server/identity.js";
 import {
   collect,
   logLevelOption,
@@ -91,6 +94,21 @@ export function serveCommand(): Command {
       positiveInt("--tcp-max-per-client"),
       64,
     )
+    .option(
+      "--identity <text>",
+      "what id.server and hostname.bind (CHAOS TXT) answer; 'none' refuses them",
+      defaultIdentity(packageVersion()).identity!,
+    )
+    .option(
+      "--version-string <text>",
+      "what version.bind and version.server (CHAOS TXT) answer; 'none' refuses them",
+      `lbdns ${packageVersion()}`,
+    )
+    .option(
+      "--nsid <text>",
+      "NSID (RFC 5001) sent to queries that ask, to tell instances apart: text, hex:0a1b..., or 'none'",
+      "none",
+    )
     .action(async (opts) => {
       await serve({
         zones: opts.zones,
@@ -113,6 +131,26 @@ export function serveCommand(): Command {
         tcpMaxConnections: opts.tcpMaxConnections,
         tcpMaxPerClient: opts.tcpMaxPerClient,
         watch: opts.watch,
+        identity: {
+          identity: opts.identity === "none" ? null : opts.identity,
+          version: opts.versionString === "none" ? null : opts.versionString,
+          nsid: opts.nsid === "none" ? null : nsidBytes(opts.nsid),
+        },
       });
     });
+}
+
+/** The NSID payload: `hex:...` as bytes, anything else as its UTF-8 text. */
+function nsidBytes(text: string): Buffer {
+  const bytes = text.startsWith("hex:") ? hexNsid(text) : Buffer.from(text, "utf8");
+  if (bytes.length === 0 || bytes.length > 128)
+    throw new UserError(`--nsid: 1 to 128 bytes, not ${bytes.length}`);
+  return bytes;
+}
+
+function hexNsid(text: string): Buffer {
+  const hex = text.slice(4);
+  if (!/^([0-9a-fA-F]{2})+$/.test(hex))
+    throw new UserError(`--nsid ${text}: not an even number of hex digits`);
+  return Buffer.from(hex, "hex");
 }

@@ -18,6 +18,8 @@ export interface PoolAnswer {
   aa: boolean;
   sections: EncodedSections;
   counter: Counter;
+  /** EDNS options for the response (an Extended DNS Error saying why this is a fallback). */
+  options?: Buffer | null;
 }
 
 /** State of a member that must outlive snapshot rebuilds and reloads. */

@@ -22,6 +22,8 @@ export interface Edns {
   version: number;
   dnssecOk: boolean;
   ecs: ClientSubnet | null;
+  /** The query asks for the server's NSID (RFC 5001 §2.1: an empty NSID option). */
+  nsid: boolean;
   /** Offset and length of the OPT RDATA (options) in the query buffer. */
   optionsStart: number;
   optionsEnd: number;
@@ -103,13 +105,15 @@ export function decodeQuery(buf: Buffer): Decoded {
     if (type === T.OPT && i >= before) {
       // RFC 6891 §6.1.1: one OPT, owned by the root.
       if (edns !== null || nameEnd !== o + 1) return failed(id, flags, FORMERR, questionEnd);
-      if (!optionsWellFormed(buf, rdataStart, rdataEnd)) return failed(id, flags, FORMERR, questionEnd);
+      const seen = scanOptions(buf, rdataStart, rdataEnd);
+      if (seen < 0) return failed(id, flags, FORMERR, questionEnd);
       const ttl = buf.readUInt32BE(nameEnd + 4);
       edns = {
         udpSize: buf.readUInt16BE(nameEnd + 2),
         version: (ttl >>> 16) & 0xff,
         dnssecOk: (ttl & 0x8000) !== 0,
         ecs: null,
+        nsid: (seen & SEEN_NSID) !== 0,
         optionsStart: rdataStart,
         optionsEnd: rdataEnd,
       };
@@ -143,13 +147,19 @@ function skipName(buf: Buffer, offset: number): number {
   return -1;
 }
 
-function optionsWellFormed(buf: Buffer, start: number, end: number): boolean {
+const NSID_OPTION = 3;
+const SEEN_NSID = 1;
+
+/** Checks the options' framing; -1 when malformed, else which options of interest are there. */
+function scanOptions(buf: Buffer, start: number, end: number): number {
+  let seen = 0;
   let o = start;
   while (o < end) {
-    if (o + 4 > end) return false;
+    if (o + 4 > end) return -1;
+    if (buf.readUInt16BE(o) === NSID_OPTION) seen |= SEEN_NSID;
     o += 4 + buf.readUInt16BE(o + 2);
   }
-  return o === end;
+  return o === end ? seen : -1;
 }
 
 const ECS_OPTION = 8;

@@ -22,6 +22,8 @@ export interface RR {
   type: number;
   ttl: number;
   rdata: Buffer;
+  /** Class, IN unless said (CHAOS answers are CH). */
+  klass?: number;
 }
 
 /** Records by section, with a slot for their encoding (filled once, on first use). */
@@ -167,7 +169,7 @@ class Writer {
     if (rr.owner === null) this.u16(0xc00c);
     else this.name(rr.owner, 0);
     this.u16(rr.type);
-    this.u16(CLASS_IN);
+    this.u16(rr.klass ?? CLASS_IN);
     this.u32(rr.ttl);
     const layout = COMPRESSIBLE[rr.type];
     if (layout === undefined) {

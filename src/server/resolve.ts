@@ -3,12 +3,14 @@
  * it came from. The responder, response rate limiting and `lbdns explain` all call it, so what
  * explain shows is what that client would get.
  *
- *  1. Refusals that need no data: EDNS version > 0 (BADVERS), meta qtypes, zone transfers,
- *     classes we serve no zone for.
+ *  1. Answers that need no zone data: EDNS version > 0 (BADVERS), CHAOS TXT identity and version
+ *     (identity.ts), zone transfers (not yet: NOTIMP, REFUSED or NOTAUTH), classes we serve no
+ *     zone for (REFUSED).
  *  2. A pool bound to the name answers the types it serves (A/AAAA, MX); pools that answer by who
  *     asks (regions, stickiness) get the client from ECS or the resolver's address.
  *  3. Otherwise the zone lookup. A pool name with no records in the zone file still exists, so it
- *     gets NODATA rather than NXDOMAIN.
+ *     gets NODATA rather than NXDOMAIN. REFUSED outside our zones carries EDE 20.
+ *  4. An NSID option in the query gets ours back (RFC 5001), when one is set.
  *
  * The result is written into one object that the resolver reuses: reading it allocates nothing,
  * and it is valid until the next call.
@@ -19,9 +21,10 @@ import type { Query } from "../proto/decode.js";
 import { edeOption } from "../proto/encode.js";
 import { RCODE } from "../proto/rcode.js";
 import { EMPTY_SECTIONS, type EncodedSections, sectionsOf } from "../proto/sections.js";
-import { CLASS_ANY, CLASS_IN, T } from "../proto/types.js";
+import { CLASS_ANY, CLASS_CH, CLASS_IN, T } from "../proto/types.js";
 import { type LookupResult, lookup, nodataResult } from "../zone/lookup.js";
 import { ZoneSet } from "../zone/zoneset.js";
+import { chaosAnswers, nsidOption, type ServerIdentity } from "./identity.js";
 
 export interface Resolution {
   rcode: number;
@@ -48,6 +51,8 @@ const NOT_AUTHORITATIVE = edeOption(20);
 export class Resolver {
   private zones: ZoneSet = new ZoneSet([]);
   private pools: ReadonlyMap<string, Pool> = new Map();
+  private chaos = new Map<string, EncodedSections>();
+  private nsid: Buffer | null = null;
   private readonly out: Resolution = {
     rcode: RCODE.NOERROR,
     aa: false,
@@ -65,6 +70,12 @@ export class Resolver {
     this.pools = pools;
   }
 
+  /** Sets what CHAOS TXT queries and NSID requests are told (identity.ts). */
+  setIdentity(id: ServerIdentity): void {
+    this.chaos = chaosAnswers(id);
+    this.nsid = id.nsid === null ? null : nsidOption(id.nsid);
+  }
+
   /**
    * `remote`: the resolver's address (pools that answer by who asks use it, or the query's ECS).
    * `commit` false resolves without side effects: no answer is counted and no policy state
@@ -76,6 +87,16 @@ export class Resolver {
     out.pool = null;
     out.result = null;
     out.options = null;
+    this.answer(q, remote, commit, tcp);
+    if (this.nsid !== null && q.edns?.nsid)
+      out.options = out.options === null ? this.nsid : Buffer.concat([out.options, this.nsid]);
+    return out;
+  }
+
+  private answer(q: Query, remote: string | undefined, commit: boolean, tcp: boolean): Resolution {
+    const out = this.out;
+    if (q.edns && q.edns.version > 0) return this.refuse(RCODE.BADVERS); // RFC 6891 §6.1.3
+    if (q.qclass === CLASS_CH) return this.chaosAnswer(q);
     const refusal = this.refusalOf(q, tcp);
     if (refusal !== RCODE.NOERROR) return this.refuse(refusal);
     const pool = this.pools.get(q.qname);
@@ -88,6 +109,7 @@ export class Resolver {
         out.sections = a.sections;
         out.identity = pool;
         out.pool = pool;
+        out.options = a.options ?? null;
         out.scope = client !== null && a.rcode === RCODE.NOERROR ? clientScope(client) : 0;
         return out;
       }
@@ -100,6 +122,18 @@ export class Resolver {
     out.identity = result;
     out.result = result;
     if (result.kind === "refused") out.options = NOT_AUTHORITATIVE;
+    return out;
+  }
+
+  /** CHAOS TXT: who we are (identity.ts); every other CHAOS question is REFUSED. */
+  private chaosAnswer(q: Query): Resolution {
+    const sections = this.chaos.get(q.qname);
+    if (sections === undefined) return this.refuse(RCODE.REFUSED);
+    const out = this.out;
+    out.rcode = RCODE.NOERROR;
+    out.aa = true;
+    out.sections = q.qtype === T.TXT || q.qtype === T.ANY ? sections : EMPTY_SECTIONS;
+    out.identity = sections;
     return out;
   }
 
@@ -123,7 +157,6 @@ export class Resolver {
    * no name has, answered NODATA or NXDOMAIN as NSD and Knot do.
    */
   private refusalOf(q: Query, tcp: boolean): number {
-    if (q.edns && q.edns.version > 0) return RCODE.BADVERS; // RFC 6891 §6.1.3
     if (q.qtype === T.AXFR || q.qtype === T.IXFR) {
       // No transfers yet. Over UDP an AXFR is not implemented (RFC 5936 §4.2); for a zone we do
       // not serve, NOTAUTH; for one we do, REFUSED.

@@ -19,7 +19,14 @@ export interface DigResult {
   answer: DigRecord[];
   authority: DigRecord[];
   additional: DigRecord[];
-  edns: { version: number; udp: number; flags: string; clientSubnet?: string } | null;
+  edns: {
+    version: number;
+    udp: number;
+    flags: string;
+    clientSubnet?: string;
+    ede?: string;
+    nsid?: string;
+  } | null;
   protocol: string;
   size: number;
 }
@@ -59,6 +66,10 @@ export async function dig(port: number, args: string[], server = "127.0.0.1"): P
           udp: Number(opt["udp"]),
           flags: String(opt["flags"] ?? ""),
           ...(opt["CLIENT-SUBNET"] ? { clientSubnet: String(opt["CLIENT-SUBNET"]) } : {}),
+          ...(opt["EDE"]
+            ? { ede: String((opt["EDE"] as Record<string, unknown>)["INFO-CODE"] ?? opt["EDE"]) }
+            : {}),
+          ...(opt["NSID"] ? { nsid: String(opt["NSID"]) } : {}),
         }
       : null,
     protocol: String(doc.message["socket_protocol"]),

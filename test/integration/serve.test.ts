@@ -13,7 +13,7 @@ let tmp: ReturnType<typeof tempDir>;
 beforeAll(async () => {
   tmp = tempDir();
   cpSync(FIXTURES, tmp.dir, { recursive: true });
-  server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0"]);
+  server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0", "--nsid", "instance-7"]);
 });
 
 afterAll(async () => {
@@ -69,9 +69,43 @@ describe("lbdns serve answers dig", () => {
     expect(mx.additional.map((a) => a.name)).toEqual(["mx1.example.com.", "mx2.example.com."]);
   });
 
-  it("refuses names outside its zones and CHAOS queries", async () => {
-    expect((await dig(server.port, ["+norec", "www.example.org", "A"])).status).toBe("REFUSED");
-    expect((await dig(server.port, ["+norec", "version.bind", "CH", "TXT"])).status).toBe("REFUSED");
+  it("refuses names outside its zones, saying why (EDE 20, RFC 8914)", async () => {
+    const r = await dig(server.port, ["+norec", "www.example.org", "A"]);
+    expect(r.status).toBe("REFUSED");
+    expect(r.edns?.ede).toBe("20 (Not Authoritative)");
+    expect((await dig(server.port, ["+norec", "other.bind", "CH", "TXT"])).status).toBe("REFUSED");
+  });
+
+  it("tells who answered: CHAOS identity and version (RFC 4892), and NSID to those who ask (RFC 5001)", async () => {
+    const version = await dig(server.port, ["+norec", "version.bind", "CH", "TXT"]);
+    expect(version.status).toBe("NOERROR");
+    expect(version.answer[0]).toMatchObject({
+      type: "TXT",
+      data: expect.stringMatching(/^"lbdns \d+\.\d+\.\d+"$/),
+    });
+    for (const name of ["id.server", "hostname.bind"])
+      expect((await dig(server.port, ["+norec", name, "CH", "TXT"])).answer).toHaveLength(1);
+    expect((await dig(server.port, ["+norec", "+nsid", "www.example.com"])).edns?.nsid).toMatch(
+      /"instance-7"/,
+    );
+    expect((await dig(server.port, ["+norec", "www.example.com"])).edns?.nsid).toBeUndefined();
+    const hidden = await startServe([
+      "--zones",
+      tmp.dir,
+      "--listen",
+      "127.0.0.1:0",
+      "--identity",
+      "none",
+      "--version-string",
+      "none",
+    ]);
+    try {
+      for (const name of ["version.bind", "version.server", "id.server", "hostname.bind"])
+        expect((await dig(hidden.port, ["+norec", name, "CH", "TXT"])).status).toBe("REFUSED");
+      expect((await dig(hidden.port, ["+norec", "+nsid", "www.example.com"])).edns?.nsid).toBeUndefined();
+    } finally {
+      await hidden.stop();
+    }
   });
 
   it("answers ANY with one RRset and EDNS version 1 with BADVERS", async () => {

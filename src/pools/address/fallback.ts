@@ -3,6 +3,7 @@
  * fallback ("busy") addresses, else the zone's static records at the pool's name, else SERVFAIL.
  * Everything after the stream managers depends only on configuration and zones, so it is made once.
  */
+import { edeOption } from "../../proto/encode.js";
 import { RCODE } from "../../proto/rcode.js";
 import { encodeSections } from "../../proto/sections.js";
 import { lookup } from "../../zone/lookup.js";
@@ -56,9 +57,19 @@ export class FallbackChain {
     return fixed;
   }
 
+  /** RFC 8914 §4.1 (Other): why a client gets this answer, for the operator reading a dig. */
+  private why(what: string): Buffer {
+    return edeOption(0, `pool ${this.pool}: no member available; ${what}`);
+  }
+
   private fixedFor(fam: Family, qtype: number): Fallback {
-    if (this.fallbackAddresses[fam].length > 0)
-      return { answer: this.encode(this.fallbackAddresses[fam], qtype, "fallback"), source: "fallback" };
+    if (this.fallbackAddresses[fam].length > 0) {
+      const answer = this.encode(this.fallbackAddresses[fam], qtype, "fallback");
+      return {
+        answer: { ...answer, options: this.why("answering its fallback addresses") },
+        source: "fallback",
+      };
+    }
     const r = lookup(this.zones, this.ownerKey, qtype);
     if (r.kind === "success" && r.answer.length > 0) {
       return {
@@ -68,6 +79,7 @@ export class FallbackChain {
           // Re-encoded without the name's own suffixes: the answer serves every name of the pool.
           sections: encodeSections(r.answer, r.authority, r.additional, r.glueRequired),
           counter: counterFor(this.env, this.pool, "static"),
+          options: this.why("answering the zone's records"),
         },
         source: "static",
       };
@@ -78,6 +90,7 @@ export class FallbackChain {
         aa: false,
         sections: encodeSections([], [], []),
         counter: counterFor(this.env, this.pool, "servfail"),
+        options: this.why("no fallback configured"),
       },
       source: "servfail",
     };

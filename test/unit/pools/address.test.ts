@@ -151,6 +151,26 @@ pools:
       - {id: a, address: 192.0.2.1}
 `;
 
+  it("says why a fallback answers, with an Extended DNS Error (RFC 8914 §4.1)", () => {
+    const ede = (a: ReturnType<ReturnType<typeof poolFixture>["answer"]>) =>
+      a?.options ? `${a.options.readUInt16BE(4)} ${a.options.subarray(6).toString()}` : null;
+    const f = poolFixture(CHAIN, "www A 192.0.2.200\n");
+    f.report("a", 10);
+    expect(ede(f.answer("www.example.com."))).toBeNull();
+    f.report("a", 10, { status: "down" });
+    expect(ede(f.answer("www.example.com."))).toBe(
+      "0 pool web: no member available; answering its fallback addresses",
+    );
+    const noFallback = poolFixture(CHAIN.replace("fallback: [192.0.2.99]", ""), "www A 192.0.2.200\n");
+    expect(ede(noFallback.answer("www.example.com."))).toBe(
+      "0 pool web: no member available; answering the zone's records",
+    );
+    const nothing = poolFixture(CHAIN.replace("fallback: [192.0.2.99]", ""));
+    expect(ede(nothing.answer("www.example.com."))).toBe(
+      "0 pool web: no member available; no fallback configured",
+    );
+  });
+
   it("goes member -> stream manager -> fallback -> static -> SERVFAIL", () => {
     const f = poolFixture(CHAIN, "www A 192.0.2.200\n");
     f.report("a", 10);

@@ -57,3 +57,26 @@ describe("wildcards (RFC 4592)", () => {
     expect(r.answer).toEqual(["@q 3600 CNAME host1.example", "host1.example 3600 A 192.0.2.1"]);
   });
 });
+
+describe("additional processing through wildcards (RFC 4592, as Knot)", () => {
+  const zones = zoneSet({
+    "example.com.": `${apex("example.com.")}
+@ MX 10 w.wild
+@ MX 20 gone.nowild
+*.wild A 192.0.2.27
+*.wild AAAA 2001:db8::27
+_sip._udp SRV 0 0 5060 sip.wild
+`,
+  });
+
+  it("gives a target that exists only through a wildcard the addresses a query for it would get", () => {
+    expect(show(lookup(zones, "example.com", T.MX)).additional).toEqual([
+      "w.wild.example.com 3600 A 192.0.2.27",
+      expect.stringMatching(/^w\.wild\.example\.com 3600 AAAA /),
+    ]);
+    expect(show(lookup(zones, "_sip._udp.example.com", T.SRV)).additional).toEqual([
+      "sip.wild.example.com 3600 A 192.0.2.27",
+      expect.stringMatching(/^sip\.wild\.example\.com 3600 AAAA /),
+    ]);
+  });
+});
