@@ -7,10 +7,22 @@
 import ipaddr from "ipaddr.js";
 import { UserError } from "../lib/errors.js";
 import type { Token } from "./lexer.js";
-import { parseName, presentName, toWire } from "./name.js";
-import { T } from "./types.js";
+import { parseName, toWire } from "./name.js";
+import {
+  algorithm,
+  base32hex,
+  certType,
+  eui,
+  FieldError,
+  locator64,
+  parseTime,
+  salt,
+  typeBitmap,
+} from "./rdata-fields.js";
+import { apl, hip, ipseckey, loc, svcb } from "./rdata-structured.js";
+import { T, typeCode } from "./types.js";
 
-type Field =
+export type Field =
   | "name"
   | "u8"
   | "u16"
@@ -23,9 +35,20 @@ type Field =
   | "hex"
   | "base64"
   | "caa-tag"
-  | "caa-value";
+  | "caa-value"
+  | "type"
+  | "time"
+  | "bitmap"
+  | "salt"
+  | "b32hex"
+  | "eui48"
+  | "eui64"
+  | "l64"
+  | "cert-type"
+  | "algorithm"
+  | "octets";
 
-const DESCRIPTORS = new Map<number, readonly Field[]>([
+export const DESCRIPTORS = new Map<number, readonly Field[]>([
   [T.A, ["ipv4"]],
   [T.NS, ["name"]],
   [T.CNAME, ["name"]],
@@ -40,11 +63,42 @@ const DESCRIPTORS = new Map<number, readonly Field[]>([
   [T.SRV, ["u16", "u16", "u16", "name"]],
   [T.NAPTR, ["u16", "u16", "string", "string", "string", "name"]],
   [T.DNAME, ["name"]],
-  [T.DS, ["u16", "u8", "u8", "hex"]],
+  [T.DS, ["u16", "algorithm", "u8", "hex"]],
+  [T.CDS, ["u16", "algorithm", "u8", "hex"]],
   [T.SSHFP, ["u8", "u8", "hex"]],
-  [T.DNSKEY, ["u16", "u8", "u8", "base64"]],
+  [T.DNSKEY, ["u16", "u8", "algorithm", "base64"]],
+  [T.CDNSKEY, ["u16", "u8", "algorithm", "base64"]],
+  [T.RRSIG, ["type", "algorithm", "u8", "u32", "time", "time", "u16", "name", "base64"]],
+  [T.NSEC, ["name", "bitmap"]],
+  [T.NSEC3, ["u8", "u8", "u16", "salt", "b32hex", "bitmap"]],
+  [T.NSEC3PARAM, ["u8", "u8", "u16", "salt"]],
   [T.TLSA, ["u8", "u8", "u8", "hex"]],
+  [T.SMIMEA, ["u8", "u8", "u8", "hex"]],
+  [T.OPENPGPKEY, ["base64"]],
+  [T.DHCID, ["base64"]],
+  [T.ZONEMD, ["u32", "u8", "u8", "hex"]],
+  [T.CSYNC, ["u32", "u16", "bitmap"]],
+  [T.CERT, ["cert-type", "u16", "algorithm", "base64"]],
+  [T.AFSDB, ["u16", "name"]],
+  [T.KX, ["u16", "name"]],
+  [T.LP, ["u16", "name"]],
+  [T.L32, ["u16", "ipv4"]],
+  [T.L64, ["u16", "l64"]],
+  [T.NID, ["u16", "l64"]],
+  [T.EUI48, ["eui48"]],
+  [T.EUI64, ["eui64"]],
+  [T.URI, ["u16", "u16", "octets"]],
   [T.CAA, ["u8", "caa-tag", "caa-value"]],
+]);
+
+/** Types whose presentation form is more than a field list (rdata-structured.ts); shown in RFC 3597 form. */
+const STRUCTURED = new Map<number, (tokens: readonly Token[], origin: Buffer[]) => Buffer>([
+  [T.LOC, loc],
+  [T.SVCB, svcb],
+  [T.HTTPS, svcb],
+  [T.IPSECKEY, ipseckey],
+  [T.HIP, hip],
+  [T.APL, apl],
 ]);
 
 /** Types whose single domain-name target matters to lookup (CNAME chasing, additional section). */
@@ -155,13 +209,21 @@ export function parseRdata(type: number, tokens: readonly Token[], origin: Buffe
   if (tokens[0]?.text === "\\#" && !tokens[0].quoted) {
     wire = parseGeneric(tokens);
   } else {
+    const structured = STRUCTURED.get(type);
     const fields = DESCRIPTORS.get(type);
-    if (!fields) {
+    if (structured) {
+      try {
+        wire = structured(tokens, origin);
+      } catch (e) {
+        if (e instanceof FieldError) throw new RdataError(e.message);
+        throw e;
+      }
+      if (wire.length > 0xffff) throw new RdataError("RDATA longer than 65535 octets");
+    } else if (!fields) {
       throw new RdataError(
         "no presentation format known for this type; use the RFC 3597 form '\\# <len> <hex>'",
       );
-    }
-    wire = encodeFields(fields, tokens, origin);
+    } else wire = encodeFields(fields, tokens, origin);
   }
   const off = targetOffset(type);
   if (off === undefined) return { wire };
@@ -253,7 +315,49 @@ function encodeFields(fields: readonly Field[], tokens: readonly Token[], origin
         break;
       }
       case "caa-value":
+      case "octets":
         parts.push(unescapeString(next().text));
+        break;
+      case "type": {
+        const text = next().text;
+        const code = typeCode(text);
+        if (code === undefined) throw new RdataError(`'${text}' is not a record type`);
+        const b = Buffer.alloc(2);
+        b.writeUInt16BE(code);
+        parts.push(b);
+        break;
+      }
+      case "algorithm":
+        parts.push(Buffer.from([fieldValue(() => algorithm(next().text))]));
+        break;
+      case "cert-type": {
+        const b = Buffer.alloc(2);
+        b.writeUInt16BE(fieldValue(() => certType(next().text)));
+        parts.push(b);
+        break;
+      }
+      case "time": {
+        const b = Buffer.alloc(4);
+        b.writeUInt32BE(fieldValue(() => parseTime(next().text)));
+        parts.push(b);
+        break;
+      }
+      case "bitmap":
+        parts.push(fieldValue(() => typeBitmap(tokens.slice(t).map((x) => x.text))));
+        t = tokens.length;
+        break;
+      case "salt":
+        parts.push(fieldValue(() => salt(next().text)));
+        break;
+      case "b32hex":
+        parts.push(fieldValue(() => base32hex(next().text)));
+        break;
+      case "eui48":
+      case "eui64":
+        parts.push(fieldValue(() => eui(next().text, field === "eui48" ? 6 : 8)));
+        break;
+      case "l64":
+        parts.push(fieldValue(() => locator64(next().text)));
         break;
     }
   }
@@ -261,6 +365,16 @@ function encodeFields(fields: readonly Field[], tokens: readonly Token[], origin
   const wire = Buffer.concat(parts);
   if (wire.length > 0xffff) throw new RdataError("RDATA longer than 65535 octets");
   return wire;
+}
+
+/** A field parser's value, its FieldError as an RdataError. */
+function fieldValue<V>(parse: () => V): V {
+  try {
+    return parse();
+  } catch (e) {
+    if (e instanceof FieldError) throw new RdataError(e.message);
+    throw e;
+  }
 }
 
 /** Reads an uncompressed name at `offset` of RDATA we encoded ourselves. */
@@ -286,99 +400,5 @@ export function soaMinimum(rdata: Buffer): number {
   return rdata.readUInt32BE(rdata.length - 4);
 }
 
-function quote(bytes: Buffer): string {
-  let s = '"';
-  for (const b of bytes) {
-    if (b === 0x22 || b === 0x5c) s += `\\${String.fromCharCode(b)}`;
-    else if (b >= 0x20 && b < 0x7f) s += String.fromCharCode(b);
-    else s += `\\${String(b).padStart(3, "0")}`;
-  }
-  return `${s}"`;
-}
-
-function generic(wire: Buffer): string {
-  return `\\# ${wire.length}${wire.length > 0 ? ` ${wire.toString("hex").toUpperCase()}` : ""}`;
-}
-
-/** RDATA in presentation form (the inverse of parseRdata); the RFC 3597 form when it cannot be read. */
-export function formatRdata(type: number, wire: Buffer): string {
-  const fields = DESCRIPTORS.get(type);
-  if (!fields) return generic(wire);
-  const out: string[] = [];
-  let o = 0;
-  const need = (n: number) => {
-    if (o + n > wire.length) throw new RdataError("short RDATA");
-  };
-  try {
-    for (const field of fields) {
-      switch (field) {
-        case "name": {
-          const labels = readWireName(wire, o);
-          out.push(presentName(labels));
-          o += labels.reduce((n, l) => n + l.length + 1, 1);
-          break;
-        }
-        case "u8":
-          need(1);
-          out.push(String(wire[o]));
-          o += 1;
-          break;
-        case "u16":
-          need(2);
-          out.push(String(wire.readUInt16BE(o)));
-          o += 2;
-          break;
-        case "u32":
-        case "period":
-          need(4);
-          out.push(String(wire.readUInt32BE(o)));
-          o += 4;
-          break;
-        case "ipv4":
-          need(4);
-          out.push(ipaddr.fromByteArray([...wire.subarray(o, o + 4)]).toString());
-          o += 4;
-          break;
-        case "ipv6":
-          need(16);
-          out.push(ipaddr.fromByteArray([...wire.subarray(o, o + 16)]).toString());
-          o += 16;
-          break;
-        case "string":
-        case "strings":
-          do {
-            need(1);
-            const len = wire[o]!;
-            need(1 + len);
-            out.push(quote(wire.subarray(o + 1, o + 1 + len)));
-            o += 1 + len;
-          } while (field === "strings" && o < wire.length);
-          break;
-        case "hex":
-          out.push(wire.subarray(o).toString("hex").toUpperCase());
-          o = wire.length;
-          break;
-        case "base64":
-          out.push(wire.subarray(o).toString("base64"));
-          o = wire.length;
-          break;
-        case "caa-tag": {
-          need(1);
-          const len = wire[o]!;
-          need(1 + len);
-          out.push(wire.toString("latin1", o + 1, o + 1 + len));
-          o += 1 + len;
-          break;
-        }
-        case "caa-value":
-          out.push(quote(wire.subarray(o)));
-          o = wire.length;
-          break;
-      }
-    }
-    if (o !== wire.length) return generic(wire);
-    return out.join(" ");
-  } catch {
-    return generic(wire);
-  }
-}
+/** Presentation output lives in rdata-format.ts; re-exported so callers have one place for RDATA. */
+export { formatRdata } from "./rdata-format.js";

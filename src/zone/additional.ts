@@ -32,7 +32,7 @@ export function additionalFor(zone: Zone, answer: readonly RR[]): RR[] {
     if (seen.has(key)) continue;
     seen.add(key);
     const node = zone.nodes.get(key);
-    if (node) {
+    if (node && !node.nsec3Only) {
       pushAddresses(node, out);
       continue;
     }

@@ -37,6 +37,7 @@ export function follow(
     seen.add(key);
     const owner = toWire(target);
     let node = zone.nodes.get(key);
+    if (node?.nsec3Only) node = undefined;
     if (!node) {
       if (!isInZone(zone, key)) break; // out of zone: the resolver continues from here
       const encloser = closestInZone(zone, key);

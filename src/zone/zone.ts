@@ -75,6 +75,11 @@ export class ZoneNode {
   /** Closest node strictly above this one that owns a DNAME: names here are redirected by it. */
   dname: ZoneNode | null = null;
   /**
+   * Holds only NSEC3 records (and their signatures): a name of the hashed chain, which does not
+   * exist for queries (RFC 5155 §7.2.8), so it is kept out of the name index.
+   */
+  nsec3Only = false;
+  /**
    * Per-qtype memo of lookup results, made on the first query. Zones are immutable, so a memo
    * can never be stale.
    */
@@ -245,7 +250,9 @@ export class Zone {
       });
       set.ttl = Math.min(set.ttl, r.ttl);
     }
-    if (node.typeCount > 1 && node.has(T.CNAME)) throw zoneError(r, `CNAME and other data at ${r.key}.`);
+    // RFC 2181 §10.1, as amended by RFC 4035 §2.5: beside a CNAME only its RRSIG and NSEC may be.
+    if (node.typeCount > 1 && node.has(T.CNAME) && node.rrsets.some((x) => !CNAME_COMPANIONS.has(x.type)))
+      throw zoneError(r, `CNAME and other data at ${r.key}.`);
     return true;
   }
 
@@ -275,6 +282,8 @@ export class Zone {
       const parent = this.nodes.get(parentKey(node.key)!)!;
       node.cut = parent.cut ?? (node.has(T.NS) ? node : null);
       node.dname = parent.dname ?? (parent.has(T.DNAME) ? parent : null);
+      node.nsec3Only =
+        node.has(T.NSEC3) && node.rrsets.every((x) => x.type === T.NSEC3 || x.type === T.RRSIG);
       if (node.key === "*" || node.key.startsWith("*.")) parent.wildcard = node;
       if (node.cut && node.cut !== node) {
         for (const { type } of node.rrsets) {
@@ -290,6 +299,8 @@ export class Zone {
     }
   }
 }
+
+const CNAME_COMPANIONS = new Set<number>([T.CNAME, T.RRSIG, T.NSEC]);
 
 function zoneError(r: ZoneRecord, reason: string): ZoneError {
   return new ZoneError(`${r.file}:${r.line}: ${reason}`);

@@ -1,7 +1,8 @@
 /**
  * The set of zones lbdns is authoritative for, with one name index across all of them.
  * A name that falls inside a more specific zone (a child zone also loaded here) belongs to that
- * zone only, so the parent's glue and delegation nodes beneath the child apex are left out.
+ * zone only, so the parent's glue and delegation nodes beneath the child apex are left out. Names
+ * of the NSEC3 chain are left out too: they do not exist for queries (RFC 5155 §7.2.8).
  */
 import { parentKey } from "../proto/name.js";
 import type { Zone, ZoneNode } from "./zone.js";
@@ -16,7 +17,7 @@ export class ZoneSet {
     this.zones = byOrigin;
     for (const zone of byOrigin.values()) {
       for (const [key, node] of zone.nodes) {
-        if (this.zoneOf(key) === zone) this.index.set(key, node);
+        if (!node.nsec3Only && this.zoneOf(key) === zone) this.index.set(key, node);
       }
     }
   }
