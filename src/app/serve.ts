@@ -18,6 +18,7 @@ import { poolsFileFor } from "../pools/config.js";
 import type { PoolEnv } from "../pools/runtime.js";
 import { displayName } from "../proto/name.js";
 import { typeName } from "../proto/types.js";
+import { CookieJar, type CookieSecrets, parseSecret, randomSecret } from "../server/cookies.js";
 import type { ServerIdentity } from "../server/identity.js";
 import { DEFAULT_SERVER_OPTIONS, DnsServer } from "../server/listen.js";
 import { Responder } from "../server/responder.js";
@@ -53,6 +54,9 @@ export interface ServeOptions {
   rrlLoopback: boolean;
   /** CHAOS identity and version, and NSID (server/identity.ts). */
   identity: ServerIdentity;
+  /** Server cookie secrets, 32 hex digits each (server/cookies.ts); none: one made at start. */
+  cookieSecret?: string;
+  cookieSecretPrevious?: string;
 }
 
 function listenArg(text: string): ListenAddress {
@@ -61,6 +65,22 @@ function listenArg(text: string): ListenAddress {
   } catch (e) {
     throw new UserError((e as Error).message);
   }
+}
+
+/**
+ * The cookie secrets. Without one set, a random secret is made once and handed to the workers
+ * through the environment, so every worker of this instance accepts every other's cookies; a
+ * fleet shares one by setting it (--cookie-secret or LBDNS_COOKIE_SECRET) on every instance.
+ */
+function cookieSecrets(opts: ServeOptions): CookieSecrets {
+  const text = opts.cookieSecret ?? process.env["LBDNS_COOKIE_SECRET"];
+  const current = text === undefined ? randomSecret() : parseSecret(text);
+  if (current === null) throw new UserError("--cookie-secret must be 32 hex digits (16 octets)");
+  process.env["LBDNS_COOKIE_SECRET"] = current.toString("hex");
+  const previous = opts.cookieSecretPrevious === undefined ? null : parseSecret(opts.cookieSecretPrevious);
+  if (opts.cookieSecretPrevious !== undefined && previous === null)
+    throw new UserError("--cookie-secret-previous must be 32 hex digits (16 octets)");
+  return { current, previous };
 }
 
 function isLoopback(host: string): boolean {
@@ -113,6 +133,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   );
   responder.maxQueryBytes = opts.maxQuerySize;
   responder.resolver.setIdentity(opts.identity);
+  responder.cookies = new CookieJar(cookieSecrets(opts));
   const poolsFile = poolsFileFor(opts.zones, opts.pools);
   catalog = new Catalog(opts.zones, poolsFile, env, probes, responder, log);
   catalog.load();

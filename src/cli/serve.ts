@@ -104,6 +104,16 @@ export function serveCommand(): Command {
       "what version.bind and version.server (CHAOS TXT) answer; 'none' refuses them",
       `lbdns ${packageVersion()}`,
     )
+    .addOption(
+      new Option(
+        "--cookie-secret <hex>",
+        "server cookie secret (RFC 9018), 32 hex digits; give every instance of a fleet the same (default: random at start)",
+      ).env("LBDNS_COOKIE_SECRET"),
+    )
+    .option(
+      "--cookie-secret-previous <hex>",
+      "the secret before the last rotation: its cookies are still accepted, never made",
+    )
     .option(
       "--nsid <text>",
       "NSID (RFC 5001) sent to queries that ask, to tell instances apart: text, hex:0a1b..., or 'none'",
@@ -131,6 +141,8 @@ export function serveCommand(): Command {
         tcpMaxConnections: opts.tcpMaxConnections,
         tcpMaxPerClient: opts.tcpMaxPerClient,
         watch: opts.watch,
+        cookieSecret: opts.cookieSecret,
+        cookieSecretPrevious: opts.cookieSecretPrevious,
         identity: {
           identity: opts.identity === "none" ? null : opts.identity,
           version: opts.versionString === "none" ? null : opts.versionString,

@@ -24,6 +24,9 @@ export interface Edns {
   ecs: ClientSubnet | null;
   /** The query asks for the server's NSID (RFC 5001 §2.1: an empty NSID option). */
   nsid: boolean;
+  /** Offset of the COOKIE option's data (RFC 7873 §4), or -1, and its length (8, or 16 to 40). */
+  cookieAt: number;
+  cookieLength: number;
   /** Offset and length of the OPT RDATA (options) in the query buffer. */
   optionsStart: number;
   optionsEnd: number;
@@ -57,6 +60,7 @@ export type Decoded =
     };
 
 const DROP: Decoded = Object.freeze({ ok: false, drop: true }) as Decoded;
+const NOERROR = 0;
 const FORMERR = 1;
 const NOTIMP = 4;
 
@@ -81,12 +85,21 @@ export function decodeQuery(buf: Buffer): Decoded {
   const ancount = buf.readUInt16BE(6);
   const nscount = buf.readUInt16BE(8);
   const arcount = buf.readUInt16BE(10);
-  if (qdcount !== 1) return failed(id, flags, opcode === 0 ? FORMERR : NOTIMP);
-  const name = readQuestionName(buf, 12);
-  if (name === null || name.end + 4 > buf.length) return failed(id, flags, FORMERR);
-  const qtype = buf.readUInt16BE(name.end);
-  const qclass = buf.readUInt16BE(name.end + 2);
-  const questionEnd = name.end + 4;
+  if (qdcount > 1) return failed(id, flags, opcode === 0 ? FORMERR : NOTIMP);
+  // With no question the only valid query is one asking for a cookie (RFC 7873 §5.4), so the
+  // records are read from just past the header.
+  let key = "";
+  let qtype = 0;
+  let qclass = 0;
+  let questionEnd = 12;
+  if (qdcount === 1) {
+    const name = readQuestionName(buf, 12);
+    if (name === null || name.end + 4 > buf.length) return failed(id, flags, FORMERR);
+    key = name.key;
+    qtype = buf.readUInt16BE(name.end);
+    qclass = buf.readUInt16BE(name.end + 2);
+    questionEnd = name.end + 4;
+  }
 
   // The authority section is skipped (an IXFR query carries the client's SOA there, RFC 1995
   // §3); the OPT record is read even for opcodes we do not implement, so their NOTIMP carries
@@ -114,10 +127,17 @@ export function decodeQuery(buf: Buffer): Decoded {
         dnssecOk: (ttl & 0x8000) !== 0,
         ecs: null,
         nsid: (seen & SEEN_NSID) !== 0,
+        cookieAt: -1,
+        cookieLength: 0,
         optionsStart: rdataStart,
         optionsEnd: rdataEnd,
       };
       if (rdataEnd > rdataStart) {
+        const cookie = cookieOf(buf, rdataStart, rdataEnd);
+        if (cookie >= 0) {
+          edns.cookieAt = cookie;
+          edns.cookieLength = buf.readUInt16BE(cookie - 2);
+        }
         const ecs = clientSubnet(buf, rdataStart, rdataEnd);
         // RFC 7871 §7.1.2: a malformed ECS option gets FORMERR (our OPT still goes back).
         if (ecs === false) return failed(id, flags, FORMERR, questionEnd, { ...edns, ecs: null });
@@ -126,10 +146,12 @@ export function decodeQuery(buf: Buffer): Decoded {
     }
     o = rdataEnd;
   }
-  if (opcode !== 0) return failed(id, flags, NOTIMP, questionEnd, edns);
+  if (opcode !== 0) return failed(id, flags, NOTIMP, qdcount === 0 ? 0 : questionEnd, edns);
+  if (qdcount === 0)
+    return failed(id, flags, edns !== null && edns.cookieAt >= 0 ? NOERROR : FORMERR, 0, edns);
   if (ancount !== 0 || (nscount !== 0 && qtype !== T.IXFR))
     return failed(id, flags, FORMERR, questionEnd, edns);
-  return { ok: true, query: { id, flags, opcode, qname: name.key, qtype, qclass, questionEnd, edns } };
+  return { ok: true, query: { id, flags, opcode, qname: key, qtype, qclass, questionEnd, edns } };
 }
 
 /** Offset past a possibly compressed name, or -1. A pointer ends the name (no following). */
@@ -148,18 +170,33 @@ function skipName(buf: Buffer, offset: number): number {
 }
 
 const NSID_OPTION = 3;
+const COOKIE_OPTION = 10;
 const SEEN_NSID = 1;
 
-/** Checks the options' framing; -1 when malformed, else which options of interest are there. */
+/**
+ * Checks the options' framing; -1 when malformed, else which options of interest are there. A
+ * COOKIE whose length cannot be a client cookie with or without a server cookie (not 8, nor 16
+ * to 40) is malformed too (RFC 7873 §5.2.2).
+ */
 function scanOptions(buf: Buffer, start: number, end: number): number {
   let seen = 0;
   let o = start;
   while (o < end) {
     if (o + 4 > end) return -1;
-    if (buf.readUInt16BE(o) === NSID_OPTION) seen |= SEEN_NSID;
-    o += 4 + buf.readUInt16BE(o + 2);
+    const code = buf.readUInt16BE(o);
+    const len = buf.readUInt16BE(o + 2);
+    if (code === NSID_OPTION) seen |= SEEN_NSID;
+    if (code === COOKIE_OPTION && len !== 8 && (len < 16 || len > 40)) return -1;
+    o += 4 + len;
   }
   return o === end ? seen : -1;
+}
+
+/** Where the COOKIE option's data is, or -1 (the options are already known to be well formed). */
+function cookieOf(buf: Buffer, start: number, end: number): number {
+  for (let o = start; o + 4 <= end; o += 4 + buf.readUInt16BE(o + 2))
+    if (buf.readUInt16BE(o) === COOKIE_OPTION) return o + 4;
+  return -1;
 }
 
 const ECS_OPTION = 8;

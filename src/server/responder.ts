@@ -6,11 +6,12 @@
 
 import type { Pool } from "../pools/pool.js";
 import type { Query } from "../proto/decode.js";
-import { decodeQuery } from "../proto/decode.js";
+import { decodeQuery, type Edns } from "../proto/decode.js";
 import { buildResponse, TCP_LIMIT, udpLimit } from "../proto/encode.js";
 import { RCODE } from "../proto/rcode.js";
 import { EMPTY_SECTIONS } from "../proto/sections.js";
 import type { ZoneSet } from "../zone/zoneset.js";
+import type { CookieJar } from "./cookies.js";
 import { Resolver } from "./resolve.js";
 import { QueryStats } from "./stats.js";
 
@@ -30,6 +31,10 @@ export class Responder {
    */
   lastAnswer: object = EMPTY_SECTIONS;
   lastQuestionEnd = 12;
+  /** The last query carried a valid server cookie (RFC 7873): rate limiting lets it pass. */
+  lastCookieValid = false;
+  /** Server cookies (cookies.ts); null answers no COOKIE option. */
+  cookies: CookieJar | null = null;
   /**
    * Larger messages are dropped unread. A query is one question plus an OPT record (ECS, cookie,
    * padding), far below this; anything bigger is not a query we would answer.
@@ -75,6 +80,8 @@ export class Responder {
         false,
         EMPTY_SECTIONS,
         limit,
+        0,
+        this.withCookie(buf, decoded.edns, remote, null),
       );
     }
     const q = decoded.query;
@@ -102,7 +109,22 @@ export class Responder {
       r.sections,
       limit,
       r.scope,
-      r.options,
+      this.withCookie(buf, q.edns, remote, r.options),
     );
+  }
+
+  /** `options` with our COOKIE option added when the query has one (and notes whether it was valid). */
+  private withCookie(
+    buf: Buffer,
+    edns: Edns | null,
+    remote: string | undefined,
+    options: Buffer | null,
+  ): Buffer | null {
+    this.lastCookieValid = false;
+    if (this.cookies === null || edns === null || edns.cookieAt < 0) return options;
+    const reply = this.cookies.reply(buf, edns.cookieAt, edns.cookieLength, remote);
+    if (reply === null) return options;
+    this.lastCookieValid = reply.valid;
+    return options === null ? reply.option : Buffer.concat([options, reply.option]);
   }
 }

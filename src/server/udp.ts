@@ -30,7 +30,7 @@ export function listenUdp(
         return;
       }
       if (!response) return;
-      if (limiter !== null) {
+      if (limiter !== null && !responder.lastCookieValid) {
         const verdict = limiter.check(rinfo.address, responder.lastAnswer);
         if (verdict === "drop") return;
         if (verdict === "slip") response = truncated(response, responder.lastQuestionEnd);
