@@ -57,6 +57,9 @@ function read(buf: Buffer | null): Message | null {
   }
 }
 
+/** Stands in for a query asked over TCP in the UDP batch: too short to be answered. */
+const EMPTY_QUERY = Buffer.alloc(2);
+
 const EMPTY: Message = {
   id: 0,
   qr: true,
@@ -83,8 +86,14 @@ export async function compare(
   known: (q: QuerySpec, peers: Message, lbdns: Message | null) => string | null,
 ): Promise<Outcome> {
   const wire = queries.map((q, i) => writeQuery(q, i & 0xffff));
+  const udp = wire.map((w, i) => (queries[i]!.tcp ? EMPTY_QUERY : w));
   const [nsd, knot, lbdns] = await Promise.all(
-    (["nsd", "knot", "lbdns"] as const).map(async (s) => (await askUdp(ports[s], wire)).map(read)),
+    (["nsd", "knot", "lbdns"] as const).map(async (s) => {
+      const out = (await askUdp(ports[s], udp)).map(read);
+      for (let i = 0; i < queries.length; i++)
+        if (queries[i]!.tcp) out[i] = read(await askTcp(ports[s], wire[i]!));
+      return out;
+    }),
   );
   const out: Outcome = { queries: 0, agreed: 0, matched: 0, differences: [] };
   const judge = (
@@ -107,8 +116,8 @@ export async function compare(
   };
   const retcp: number[] = [];
   queries.forEach((q, i) => {
-    judge(q, "udp", nsd![i]!, knot![i]!, lbdns![i]!);
-    if (nsd![i]?.tc || knot![i]?.tc || lbdns![i]?.tc) retcp.push(i);
+    judge(q, q.tcp ? "tcp" : "udp", nsd![i]!, knot![i]!, lbdns![i]!);
+    if (!q.tcp && (nsd![i]?.tc || knot![i]?.tc || lbdns![i]?.tc)) retcp.push(i);
   });
   for (const i of retcp) {
     const [n, k, l] = await Promise.all(

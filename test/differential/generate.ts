@@ -110,6 +110,29 @@ export function queriesFor(z: ZoneFile): QuerySpec[] {
         { name, type, cd: true },
         { name, type, ad: true },
         { name, type, rd: true, cd: true, edns: null },
+        // ISC's genreport EDNS compliance cases, for which Debian has no package: each must be
+        // answered as NSD and Knot answer it.
+        { name, type, edns: { udp: 1232, version: 1, options: [[100, Buffer.alloc(0)]] } }, // edns1opt
+        { name, type, edns: { udp: 1232, flags: 0x0080 } }, // ednsflags: an unknown flag, ignored
+        { name, type, edns: { udp: 1232, version: 1, flags: 0x0080 } },
+        { name, type, z: true }, // zflag
+        { name, type, z: true, edns: null },
+        { name, type, tcp: true }, // ednstcp
+        { name, type, tcp: true, edns: null },
+        {
+          name,
+          type,
+          edns: {
+            udp: 1232,
+            // optlist: NSID, ECS, EXPIRE (RFC 7314), an unknown option, all at once
+            options: [
+              [3, Buffer.alloc(0)],
+              [8, Buffer.from("00011800c00002", "hex")],
+              [9, Buffer.alloc(0)],
+              [100, Buffer.alloc(0)],
+            ],
+          },
+        },
       );
       for (const opcode of [1, 2, 4, 5, 15])
         out.push({ name, type, opcode }, { name, type, opcode, edns: null });

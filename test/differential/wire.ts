@@ -188,8 +188,12 @@ export interface QuerySpec {
   rd?: boolean;
   cd?: boolean;
   ad?: boolean;
-  /** null: no OPT record. */
-  edns?: { udp: number; do?: boolean; version?: number; options?: [number, Buffer][] } | null;
+  /** The header's reserved Z bit (genreport's zflag: must be ignored and cleared). */
+  z?: boolean;
+  /** Asked over TCP instead of UDP (genreport's ednstcp). */
+  tcp?: boolean;
+  /** null: no OPT record. `flags`: extra bits of the OPT flags word (genreport's ednsflags). */
+  edns?: { udp: number; do?: boolean; version?: number; flags?: number; options?: [number, Buffer][] } | null;
 }
 
 /** The wire form of a query (uncompressed), with the given ID. */
@@ -226,7 +230,7 @@ export function writeQuery(q: QuerySpec, id: number): Buffer {
     opt.writeUInt16BE(41, 1);
     opt.writeUInt16BE(edns.udp, 3);
     opt[6] = edns.version ?? 0;
-    opt.writeUInt16BE(edns.do ? 0x8000 : 0, 7);
+    opt.writeUInt16BE((edns.do ? 0x8000 : 0) | (edns.flags ?? 0), 7);
     opt.writeUInt16BE(options.length, 9);
     parts.push(opt, options);
   }
@@ -240,6 +244,9 @@ export function describeQuery(q: QuerySpec): string {
     q.cd ? "+cd" : "",
     q.ad ? "+ad" : "",
     q.opcode ? `opcode=${q.opcode}` : "",
+    q.z ? "+zflag" : "",
+    q.tcp ? "+tcp" : "",
+    q.edns?.flags ? `+ednsflags=${q.edns.flags}` : "",
     q.edns === null
       ? "+noedns"
       : q.edns
