@@ -12,7 +12,7 @@ import type { Zone } from "../../src/zone/zone.js";
 import { tempDir } from "../helpers/zones.js";
 
 const ROOT = join(import.meta.dirname, "../..");
-const files = ["zones", "test/fixtures/zones", "test/fixtures/syntax", "test/fixtures/differential"].flatMap(
+const files = ["zones", "test/fixtures/zones", "test/fixtures/syntax", "test/fixtures/differential", "test/fixtures/presigned"].flatMap(
   (d) =>
     readdirSync(join(ROOT, d))
       .filter((f) => f.endsWith(".zone"))

@@ -4,9 +4,10 @@
  * response, or the difference must be listed in test/differential/known.ts with its reason.
  * Every difference is written to .ci/out/differential.txt.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Running, startServe } from "../../harness/lbdns.js";
 import { type Peer, startKnot, startNsd } from "../../harness/peers.js";
@@ -15,10 +16,43 @@ import { compare, explainDifference, type Outcome } from "../differential/compar
 import { queriesFor } from "../differential/generate.js";
 import { KNOWN, knownDifference } from "../differential/known.js";
 
-const DIR = join(ROOT, "test/fixtures/differential");
-const zones = readdirSync(DIR)
-  .filter((f) => f.endsWith(".zone"))
-  .map((f) => ({ origin: `${f.slice(0, -".zone".length)}.`, file: join(DIR, f) }));
+const FIXTURES = join(ROOT, "test/fixtures/differential");
+const PRESIGNED = join(ROOT, "test/fixtures/presigned");
+const zoneFiles = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith(".zone"))
+    .map((f) => ({ origin: `${f.slice(0, -".zone".length)}.`, file: join(dir, f) }));
+
+/**
+ * Signs a zone with BIND's tools (a fresh ECDSA P-256 key), NSEC or NSEC3 with no salt and no
+ * extra iterations (RFC 9276); returns the signed file.
+ */
+function sign(dir: string, origin: string, file: string, nsec3: boolean): string {
+  const keys = join(dir, "keys");
+  mkdirSync(keys, { recursive: true });
+  const run = (cmd: string, args: string[]) =>
+    execFileSync(cmd, args, { cwd: keys, encoding: "utf8" }).trim();
+  const ksk = run("dnssec-keygen", ["-q", "-a", "ECDSAP256SHA256", "-f", "KSK", origin]);
+  const zsk = run("dnssec-keygen", ["-q", "-a", "ECDSAP256SHA256", origin]);
+  const out = join(dir, basename(file));
+  const unsigned = join(keys, basename(file));
+  writeFileSync(unsigned, `${readFileSync(file, "utf8")}$INCLUDE ${ksk}.key\n$INCLUDE ${zsk}.key\n`);
+  run("dnssec-signzone", [
+    "-q",
+    ...(nsec3 ? ["-3", "-", "-H", "0"] : []),
+    "-o",
+    origin,
+    "-f",
+    out,
+    unsigned,
+    ksk,
+    zsk,
+  ]);
+  return out;
+}
+
+let zones: { origin: string; file: string }[] = [];
+let presigned: { origin: string; file: string }[] = [];
 
 let work: string;
 let nsd: Peer;
@@ -28,12 +62,21 @@ let outcome: Outcome;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "lbdns-differential-"));
+  // One directory holds every zone lbdns serves: the fixtures, and the pre-signed zones made now.
+  const dir = join(work, "zones");
+  mkdirSync(dir);
+  cpSync(FIXTURES, dir, { recursive: true });
+  presigned = zoneFiles(PRESIGNED).map((z) => ({
+    origin: z.origin,
+    file: sign(dir, z.origin, z.file, z.origin.startsWith("nsec3")),
+  }));
+  zones = [...zoneFiles(FIXTURES).map((z) => ({ ...z, file: join(dir, basename(z.file)) })), ...presigned];
   [nsd, knot, lbdns] = await Promise.all([
     freePort().then((p) => startNsd(work, p, zones)),
     freePort().then((p) => startKnot(work, p, zones)),
-    startServe(["--zones", DIR, "--listen", "127.0.0.1:0", "--admin", "off", "--no-watch"]),
+    startServe(["--zones", dir, "--listen", "127.0.0.1:0", "--admin", "off", "--no-watch"]),
   ]);
-  const queries = zones.flatMap(queriesFor);
+  const queries = zones.flatMap((z) => queriesFor(z, !presigned.includes(z)));
   outcome = await compare({ nsd: nsd.port, knot: knot.port, lbdns: lbdns.port }, queries, knownDifference);
   const out = join(ROOT, ".ci/out");
   mkdirSync(out, { recursive: true });
@@ -56,8 +99,10 @@ afterAll(async () => {
 });
 
 describe("differential: lbdns, NSD and Knot on the same zones", () => {
-  it("covers at least 12 zones and 20,000 queries", () => {
+  it("covers at least 12 zones and 20,000 queries, pre-signed zones with NSEC and NSEC3 among them", () => {
     expect(zones.length).toBeGreaterThanOrEqual(12);
+    expect(presigned).toHaveLength(2);
+    for (const z of presigned) expect(readFileSync(z.file, "utf8")).toMatch(/\sRRSIG\s/);
     expect(outcome.queries).toBeGreaterThanOrEqual(20_000);
     console.log(
       `differential: ${outcome.queries} responses, peers agree on ${outcome.agreed}, lbdns matches ${outcome.matched}, ${outcome.differences.length} known differences`,
