@@ -12,11 +12,16 @@ import type { Zone } from "../../src/zone/zone.js";
 import { tempDir } from "../helpers/zones.js";
 
 const ROOT = join(import.meta.dirname, "../..");
-const files = ["zones", "test/fixtures/zones", "test/fixtures/syntax", "test/fixtures/differential", "test/fixtures/presigned"].flatMap(
-  (d) =>
-    readdirSync(join(ROOT, d))
-      .filter((f) => f.endsWith(".zone"))
-      .map((f) => join(ROOT, d, f)),
+const files = [
+  "zones",
+  "test/fixtures/zones",
+  "test/fixtures/syntax",
+  "test/fixtures/differential",
+  "test/fixtures/presigned",
+].flatMap((d) =>
+  readdirSync(join(ROOT, d))
+    .filter((f) => f.endsWith(".zone"))
+    .map((f) => join(ROOT, d, f)),
 );
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
