@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
 import { startLbdns } from "../harness/lbdns.js";
-import { freePort, kill, ROOT } from "../harness/procs.js";
+import { askOnce, freePort, kill, ROOT } from "../harness/procs.js";
 import { startRedis } from "../harness/redis.js";
 import { publishToRedis } from "../src/health/publish.js";
 import { exampleResponder, fuzzResponder, hostilePackets, newTally, seedQueries } from "./fuzz.js";
@@ -43,27 +43,10 @@ function say(line: string): void {
   summary.push(line);
 }
 
-/** One query over UDP; resolves with the response or null after 1 s. */
-function ask(port: number, packet: Buffer): Promise<Buffer | null> {
-  const s = createSocket("udp4");
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      s.close();
-      resolve(null);
-    }, 1_000);
-    s.on("message", (m) => {
-      clearTimeout(timer);
-      s.close();
-      resolve(m);
-    });
-    s.send(packet, port, "127.0.0.1");
-  });
-}
-
 /** mx1.example.com A, which the example zone answers with 192.0.2.21. */
 async function answersCorrectly(port: number): Promise<boolean> {
   const q = seedQueries()[2 * 13 * 4]!; // NAMES[2] = mx1.example.com, type A, no EDNS
-  const r = await ask(port, q);
+  const r = await askOnce(port, q);
   return r !== null && (r[3]! & 0x0f) === 0 && [...r.subarray(r.length - 4)].join(".") === "192.0.2.21";
 }
 

@@ -152,12 +152,16 @@ export async function startNsd(
   return { name: "nsd", proc, port };
 }
 
-/** Knot DNS: no modules (so no RRL), zone files read as they are, nothing written back. */
+/**
+ * Knot DNS: no RRL module, zone files read as they are, nothing written back. `cookieSecret`
+ * (32 hex digits) loads its cookies module with that secret (RFC 9018 server cookies).
+ */
 export async function startKnot(
   work: string,
   port: number,
   zones: readonly PeerZone[],
   cpus?: string,
+  opts: { cookieSecret?: string } = {},
 ): Promise<Peer> {
   const dir = join(work, "knot");
   mkdirSync(join(dir, "db"), { recursive: true });
@@ -179,6 +183,7 @@ export async function startKnot(
       `  storage: "${join(dir, "db")}"`,
       "control:",
       `  listen: "${join(dir, "knot.sock")}"`,
+      ...(opts.cookieSecret ? ["mod-cookies:", "  - id: shared", `    secret: 0x${opts.cookieSecret}`] : []),
       "template:",
       "  - id: default",
       `    storage: "${dir}"`,
@@ -186,6 +191,7 @@ export async function startKnot(
       "    zonefile-load: whole",
       "    journal-content: none",
       "    semantic-checks: off",
+      ...(opts.cookieSecret ? ["    global-module: mod-cookies/shared"] : []),
       "zone:",
       ...staged.flatMap(([origin, file]) => [`  - domain: "${origin}"`, `    file: "${file}"`]),
       "",

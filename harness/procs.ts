@@ -4,6 +4,7 @@
  * redis.ts redis-server.)
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createSocket } from "node:dgram";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { basename, dirname, join } from "node:path";
@@ -110,5 +111,22 @@ export function kill(proc: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): Pr
   return new Promise((r) => {
     proc.once("exit", () => r());
     proc.kill(signal);
+  });
+}
+
+/** One DNS message over UDP to a loopback port; the response, or null after `timeoutMs`. */
+export function askOnce(port: number, packet: Buffer, timeoutMs = 1_000): Promise<Buffer | null> {
+  const s = createSocket("udp4");
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      s.close();
+      resolve(null);
+    }, timeoutMs);
+    s.on("message", (m) => {
+      clearTimeout(timer);
+      s.close();
+      resolve(m);
+    });
+    s.send(packet, port, "127.0.0.1");
   });
 }

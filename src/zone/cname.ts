@@ -22,6 +22,30 @@ export function chase(zone: Zone, start: string, first: RRset, qtype: number, an
   return follow(zone, rrsOf(first, null), targetOf(first, 0), qtype, anchor, new Set([start]));
 }
 
+/** Where a name of the chain lands in the zone, as an explicit kind. */
+type Landing =
+  | { at: "outside" }
+  | { at: "redirect"; owner: ZoneNode }
+  | { at: "cut"; cut: ZoneNode }
+  | { at: "nxdomain" }
+  | { at: "node"; node: ZoneNode };
+
+function land(zone: Zone, key: string, qtype: number): Landing {
+  const node = zone.nodes.get(key);
+  if (node && !node.nsec3Only) {
+    const owner = redirectedBy(node, true);
+    if (owner) return { at: "redirect", owner };
+    const cut = referredBy(node, qtype);
+    return cut ? { at: "cut", cut } : { at: "node", node };
+  }
+  if (!isInZone(zone, key)) return { at: "outside" };
+  const encloser = closestInZone(zone, key);
+  const owner = redirectedBy(encloser, false);
+  if (owner) return { at: "redirect", owner };
+  if (encloser.cut) return { at: "cut", cut: encloser.cut };
+  return encloser.wildcard ? { at: "node", node: encloser.wildcard } : { at: "nxdomain" };
+}
+
 /** Continues a chain whose records so far are `answer`, at `target`. */
 export function follow(
   zone: Zone,
@@ -36,40 +60,23 @@ export function follow(
     if (seen.has(key)) break;
     seen.add(key);
     const owner = toWire(target);
-    let node = zone.nodes.get(key);
-    if (node?.nsec3Only) node = undefined;
-    if (!node) {
-      if (!isInZone(zone, key)) break; // out of zone: the resolver continues from here
-      const encloser = closestInZone(zone, key);
-      const d = redirectedBy(encloser, false);
-      if (d) {
-        const next = redirect(d, target, owner);
-        answer.push(...next.records);
-        if (next.target === null) return yxdomain(zone, answer, anchor);
-        target = next.target;
-        continue;
-      }
-      if (encloser.cut) return intoDelegation(zone, answer, encloser.cut, anchor);
-      if (!encloser.wildcard) return negative(zone, "nxdomain", answer, anchor);
-      node = encloser.wildcard;
-    } else {
-      const d = redirectedBy(node, true);
-      if (d) {
-        const next = redirect(d, target, owner);
-        answer.push(...next.records);
-        if (next.target === null) return yxdomain(zone, answer, anchor);
-        target = next.target;
-        continue;
-      }
-      const cut = referredBy(node, qtype);
-      if (cut) return intoDelegation(zone, answer, cut, anchor);
+    const l = land(zone, key, qtype);
+    if (l.at === "outside") break; // the resolver continues from here
+    if (l.at === "cut") return intoDelegation(zone, answer, l.cut, anchor);
+    if (l.at === "nxdomain") return negative(zone, "nxdomain", answer, anchor);
+    if (l.at === "redirect") {
+      const next = redirect(l.owner, target, owner);
+      answer.push(...next.records);
+      if (next.target === null) return yxdomain(zone, answer, anchor);
+      target = next.target;
+      continue;
     }
-    const set = node.rrset(qtype);
+    const set = l.node.rrset(qtype);
     if (set) {
       answer.push(...rrsOf(set, owner));
       return positive(zone, answer, anchor);
     }
-    const next = node.rrset(T.CNAME);
+    const next = l.node.rrset(T.CNAME);
     if (!next) return negative(zone, "nodata", answer, anchor);
     answer.push(...rrsOf(next, owner));
     target = targetOf(next, 0);

@@ -4,54 +4,26 @@
  * malformed COOKIE is FORMERR (§5.2.2), a cookie-only query is answered (§5.4), and a client
  * with a valid cookie passes response rate limiting.
  */
-import { createSocket } from "node:dgram";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Running, startServe } from "../../harness/lbdns.js";
-import { spawnLogged, untilServing } from "../../harness/peers.js";
-import { freePort, kill, ROOT } from "../../harness/procs.js";
+import { type Peer, startKnot } from "../../harness/peers.js";
+import { askOnce, freePort, kill, ROOT } from "../../harness/procs.js";
 import { dig } from "../helpers/dig.js";
 
 const SECRET = "e5e973e5a6b2a43f48e7dc849e37bfcf";
 const ZONE = join(ROOT, "zones/example.com.zone");
 let work: string;
-let knot: { proc: import("node:child_process").ChildProcess; port: number };
+let knot: Peer;
 let lbdns: Running;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "lbdns-cookies-"));
-  mkdirSync(join(work, "db"));
-  const port = await freePort();
-  writeFileSync(
-    join(work, "knot.conf"),
-    [
-      "server:",
-      `  rundir: "${work}"`,
-      `  listen: 127.0.0.1@${port}`,
-      "database:",
-      `  storage: "${join(work, "db")}"`,
-      "control:",
-      `  listen: "${join(work, "knot.sock")}"`,
-      "mod-cookies:",
-      "  - id: shared",
-      `    secret: 0x${SECRET}`,
-      "template:",
-      "  - id: default",
-      `    storage: "${work}"`,
-      "    zonefile-sync: -1",
-      "    journal-content: none",
-      "    global-module: mod-cookies/shared",
-      "zone:",
-      "  - domain: example.com",
-      `    file: "${ZONE}"`,
-      "",
-    ].join("\n"),
-  );
-  const { proc, log } = spawnLogged("knotd", ["-c", join(work, "knot.conf")], undefined);
-  await untilServing(port, ["example.com."], proc, log);
-  knot = { proc, port };
+  knot = await startKnot(work, await freePort(), [{ origin: "example.com.", file: ZONE }], undefined, {
+    cookieSecret: SECRET,
+  });
   lbdns = await startServe([
     "--zones",
     join(ROOT, "zones"),
@@ -80,23 +52,6 @@ async function cookieFrom(port: number, cookie: string): Promise<string> {
   const m = /; COOKIE: ([0-9a-f]+)/.exec(out);
   if (!m) throw new Error(`no COOKIE in:\n${out}`);
   return m[1]!;
-}
-
-/** Sends a raw query and returns the response (or null after a second). */
-function ask(port: number, query: Buffer): Promise<Buffer | null> {
-  return new Promise((resolve) => {
-    const s = createSocket("udp4");
-    const timer = setTimeout(() => {
-      s.close();
-      resolve(null);
-    }, 1_000);
-    s.on("message", (m) => {
-      clearTimeout(timer);
-      s.close();
-      resolve(m);
-    });
-    s.send(query, port, "127.0.0.1");
-  });
 }
 
 /** A query for www.example.com A (or no question) with one COOKIE option of `data`. */
@@ -136,17 +91,17 @@ describe("DNS cookies", () => {
 
   it("answers FORMERR for a COOKIE of a length no cookie has (RFC 7873 §5.2.2)", async () => {
     for (const len of [0, 7, 9, 15, 41]) {
-      const r = await ask(lbdns.port, cookieQuery(Buffer.alloc(len, 7)));
+      const r = await askOnce(lbdns.port, cookieQuery(Buffer.alloc(len, 7)));
       expect(r && r.readUInt16BE(2) & 0xf, `length ${len}`).toBe(1);
     }
     for (const len of [8, 16, 40]) {
-      const r = await ask(lbdns.port, cookieQuery(Buffer.alloc(len, 7)));
+      const r = await askOnce(lbdns.port, cookieQuery(Buffer.alloc(len, 7)));
       expect(r && r.readUInt16BE(2) & 0xf, `length ${len}`).toBe(0);
     }
   });
 
   it("answers a cookie-only query, with no question, NOERROR and a cookie (RFC 7873 §5.4)", async () => {
-    const r = (await ask(lbdns.port, cookieQuery(Buffer.from("2464c4abcf10c957", "hex"), false)))!;
+    const r = (await askOnce(lbdns.port, cookieQuery(Buffer.from("2464c4abcf10c957", "hex"), false)))!;
     expect(r.readUInt16BE(2) & 0xf).toBe(0);
     expect(r.readUInt16BE(4)).toBe(0); // no question
     expect(r.toString("hex")).toContain("000a00182464c4abcf10c957");
@@ -178,10 +133,10 @@ async function passes(lbdns: Running): Promise<void> {
   const withCookie = cookieQuery(Buffer.from(cookie, "hex"));
   const without = cookieQuery(Buffer.from("0102030405060708", "hex"));
   let answered = 0;
-  for (let i = 0; i < 20; i++) if (await ask(lbdns.port, withCookie)) answered++;
+  for (let i = 0; i < 20; i++) if (await askOnce(lbdns.port, withCookie)) answered++;
   expect(answered).toBe(20);
   let plain = 0;
-  for (let i = 0; i < 20; i++) if (await ask(lbdns.port, without)) plain++;
+  for (let i = 0; i < 20; i++) if (await askOnce(lbdns.port, without)) plain++;
   expect(plain).toBeLessThan(20); // rate 2/s, slip 0: most are dropped
   expect((await dig(lbdns.port, ["+norec", "example.com", "SOA", "+tries=5"])).status).toBe("NOERROR");
 }
