@@ -10,6 +10,7 @@ import { redisOptions } from "../health/redis-client.js";
 import { DEFAULT_REDIS_STORE, RedisHealthStore } from "../health/redis-store.js";
 import { HealthTable } from "../health/table.js";
 import { UserError } from "../lib/errors.js";
+import { adminRequest } from "../lib/http.js";
 import { createLogger } from "../lib/logger.js";
 import { loadPoolsFile, PoolsError, poolsFileFor } from "../pools/config.js";
 import { PoolSet } from "../pools/pool-set.js";
@@ -37,24 +38,8 @@ export interface StatusOptions {
 
 type Status = ReturnType<typeof statusOf>;
 
-export async function fetchJson(server: string, path: string, token?: string): Promise<unknown> {
-  const url = new URL(path, server);
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-      signal: AbortSignal.timeout(5_000),
-    });
-  } catch (e) {
-    throw new UserError(
-      `cannot reach ${url.origin}: ${(e as Error).cause ? String((e as Error & { cause: Error }).cause.message) : (e as Error).message} (is lbdns serve running with --admin?)`,
-      1,
-    );
-  }
-  const body = (await res.json().catch(() => ({}))) as { error?: string };
-  if (!res.ok)
-    throw new UserError(`${url.origin} answered ${res.status}: ${body.error ?? res.statusText}`, 1);
-  return body;
+export function fetchJson(server: string, path: string, token?: string): Promise<unknown> {
+  return adminRequest(new URL(path, server), { headers: token ? { authorization: `Bearer ${token}` } : {} });
 }
 
 async function localStatus(opts: StatusOptions): Promise<Status> {

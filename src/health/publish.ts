@@ -4,6 +4,7 @@
  * Or, without Redis, POST it to a server's admin endpoint.
  */
 import type { Redis } from "ioredis";
+import { adminRequest } from "../lib/http.js";
 import { healthChannel, healthKey } from "./redis-store.js";
 import type { Report } from "./report.js";
 
@@ -36,15 +37,9 @@ export async function postToServer(
   report: Report,
   token: string | undefined,
 ): Promise<void> {
-  const url = new URL("/v1/reports", serverUrl);
-  const res = await fetch(url, {
+  await adminRequest(new URL("/v1/reports", serverUrl), {
     method: "POST",
     headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(report),
-    signal: AbortSignal.timeout(5_000),
   });
-  if (!res.ok) {
-    const body = (await res.json().catch(() => ({}))) as { error?: string };
-    throw new Error(`${url.origin} answered ${res.status}: ${body.error ?? res.statusText}`);
-  }
 }

@@ -1,5 +1,6 @@
-/** Starting the small HTTP servers (admin, metrics): listen, and report the port actually bound. */
+/** The small HTTP servers (admin, metrics) and the requests the CLI and agents make to them. */
 import type { Server } from "node:http";
+import { UserError } from "./errors.js";
 
 export function listenHttp(
   server: Server,
@@ -16,4 +17,24 @@ export function listenHttp(
       resolve({ server, port: typeof addr === "object" && addr ? addr.port : port });
     });
   });
+}
+
+/**
+ * A request to a running server's admin endpoint, its JSON body, and one clear line when it
+ * fails: fetch's own "fetch failed" says nothing, so the cause (ECONNREFUSED, a timeout...) is
+ * named, with a hint. A runtime failure (exit 1 from the CLI).
+ */
+export async function adminRequest(url: URL, init: RequestInit = {}): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(url, { ...init, signal: AbortSignal.timeout(5_000) });
+  } catch (e) {
+    const err = e as Error & { cause?: Error };
+    const why = err.name === "TimeoutError" ? "no answer in 5 s" : (err.cause?.message ?? err.message);
+    throw new UserError(`cannot reach ${url.origin}: ${why} (is lbdns serve running with --admin?)`, 1);
+  }
+  const body = (await res.json().catch(() => ({}))) as { error?: string };
+  if (!res.ok)
+    throw new UserError(`${url.origin} answered ${res.status}: ${body.error ?? res.statusText}`, 1);
+  return body;
 }

@@ -45,6 +45,11 @@ export class MxPool implements Pool {
   private readonly expiry = new ExpiryTimer();
   private readonly rebuildNow = () => this.rebuild();
   private lastState = "";
+  /**
+   * Members listed as primary (or promoted standby) now, with the MX answer count when their
+   * listing began: each answer that lists a member counts for it, without per-query work.
+   */
+  private listedSince = new Map<string, number>();
   /** Targets that are names of address pools: their addresses are chosen per query. */
   private dynamic: { owner: Buffer; pool: AddressPool }[] = [];
   private addressPoolOf: (key: string) => AddressPool | undefined = () => undefined;
@@ -135,18 +140,23 @@ export class MxPool implements Pool {
         .sort((x, y) => y.a.capacity * (1 - y.a.utilization) - x.a.capacity * (1 - x.a.utilization))
         .map((x) => x.m);
     let primaries = byHeadroom(this.config.members, this.assessments);
-    let role: "primary" | "standby" = "primary";
+    let role: "primary" | "standby" | "relay-only" = "primary";
     if (primaries.length === 0) {
       primaries = byHeadroom(this.config.standby, this.standbyAssessments);
-      role = "standby";
+      role = primaries.length > 0 ? "standby" : "relay-only";
     }
+    this.trackListed(primaries);
     const relays = this.config.relays.map((r) => ({
       host: parseName(r.host, null),
       preference: r.preference,
     }));
     const hosts: Host[] = primaries.map((m) => ({ host: parseName(m.host, null), preference: m.preference }));
     this.listed = [
-      ...primaries.map((m) => ({ host: m.host, preference: m.preference, role })),
+      ...primaries.map((m) => ({
+        host: m.host,
+        preference: m.preference,
+        role: role === "standby" ? ("standby" as const) : ("primary" as const),
+      })),
       ...this.config.relays.map((r) => ({ host: r.host, preference: r.preference, role: "relay" as const })),
     ];
     let state = `${role}:${primaries.length}`;
@@ -254,6 +264,25 @@ export class MxPool implements Pool {
     };
   }
 
+  /** Closes the listing of members no longer listed into their answer counters, and opens new ones. */
+  private trackListed(listed: readonly MxMemberConfig[], closeAll = false): void {
+    const answers = counterFor(this.env, this.name, "mx").n;
+    const now = new Set(closeAll ? [] : listed.map((m) => m.id));
+    for (const [id, since] of this.listedSince) {
+      if (now.has(id)) continue;
+      counterFor(this.env, this.name, "member", id).n += answers - since;
+      this.listedSince.delete(id);
+    }
+    for (const id of now) if (!this.listedSince.has(id)) this.listedSince.set(id, answers);
+  }
+
+  /** MX answers that listed the member as a primary. */
+  private answeredBy(id: string): number {
+    const since = this.listedSince.get(id);
+    const open = since === undefined ? 0 : counterFor(this.env, this.name, "mx").n - since;
+    return counterFor(this.env, this.name, "member", id).n + open;
+  }
+
   describe(): MemberView[] {
     const now = this.env.table.clock();
     const view = (m: MxMemberConfig, a: Assessment): MemberView => ({
@@ -261,7 +290,7 @@ export class MxPool implements Pool {
       id: m.id,
       role: "member",
       addresses: m.address ?? [],
-      answered: 0,
+      answered: this.answeredBy(m.id),
       share: this.listed.some((l) => l.host === m.host && l.role !== "relay") ? 1 : 0,
     });
     return [
@@ -272,5 +301,6 @@ export class MxPool implements Pool {
 
   dispose(): void {
     this.expiry.clear();
+    this.trackListed([], true);
   }
 }

@@ -69,5 +69,17 @@ export function buildZoneSet(
   }
   for (const key of previous?.zones.keys() ?? [])
     if (!next.zones.has(key)) report.removed.push(displayName(key));
+  if (previous) {
+    // A reload repeats the warnings only of zones it changed; the others were logged when they loaded.
+    const fresh = new Set(
+      [...next.zones.values()]
+        .filter((z) => {
+          const old = previous.zones.get(z.originKey);
+          return !old || (old !== z && old.serial !== z.serial);
+        })
+        .map((z) => z.file),
+    );
+    report.warnings = report.warnings.filter((w) => fresh.has(w.file));
+  }
   return { zones: next, report };
 }

@@ -1,4 +1,5 @@
 /** The catalog: zones and pools in force, swapped in whole, and the last good state on a bad reload. */
+import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { Catalog } from "../../../src/app/catalog.js";
 import { createMetrics } from "../../../src/app/metrics.js";
@@ -80,5 +81,33 @@ describe("catalog", () => {
     dir.write("example.com.zone", `${apex("example.com.")}www A 192.0.2.1\nnew A 192.0.2.2\n`);
     catalog.load();
     expect(ask("new.example.com").answers).toEqual(["192.0.2.2"]);
+  });
+
+  it("repeats a zone's warnings only when the zone changed", () => {
+    dir = tempDir();
+    dir.write("example.com.zone", `${apex("example.com.")}www 60 A 192.0.2.1\nwww 120 A 192.0.2.2\n`);
+    const lines: string[] = [];
+    const log = pino({ level: "warn" }, { write: (l: string) => lines.push(l) });
+    const table = new HealthTable(log);
+    const env: PoolEnv = { table, probes: null, members: new Map(), counters: new Map(), log };
+    const catalog = new Catalog(
+      dir.dir,
+      `${dir.dir}/pools.yaml`,
+      env,
+      null,
+      new Responder(new ZoneSet([])),
+      log,
+    );
+    const warnings = () => lines.filter((l) => l.includes("TTL differs")).length;
+    catalog.load();
+    expect(warnings()).toBe(1);
+    catalog.load();
+    expect(warnings()).toBe(1);
+    dir.write(
+      "example.com.zone",
+      `${apex("example.com.").replace(" 1 7200", " 2 7200")}www 60 A 192.0.2.1\nwww 120 A 192.0.2.2\n`,
+    );
+    catalog.load();
+    expect(warnings()).toBe(2);
   });
 });

@@ -21,6 +21,35 @@ pools:
 const mx = (f: ReturnType<typeof poolFixture>) => answerData(f.answer("example.com.", T.MX));
 
 describe("MX pools", () => {
+  it("counts, per member, the answers that listed it as a primary", () => {
+    const f = poolFixture(MAIL);
+    f.report("mx-1", 10);
+    f.report("mx-2", 10);
+    for (let i = 0; i < 3; i++) mx(f);
+    f.report("mx-2", 10, { status: "down" });
+    for (let i = 0; i < 2; i++) mx(f);
+    const answered = () =>
+      Object.fromEntries(
+        f.set.byName
+          .get("mail")!
+          .status()
+          .members.map((m) => [m.id, m.answered]),
+      );
+    expect(answered()).toEqual({ "mx-1": 5, "mx-2": 3, "mx-9": 0 });
+  });
+
+  it("says the answer is relay-only when no primary and no standby is up", () => {
+    const logged: Record<string, unknown>[] = [];
+    const f = poolFixture(MAIL);
+    f.env.log = Object.assign(Object.create(f.env.log), {
+      warn: (o: Record<string, unknown>) => logged.push(o),
+      info: (o: Record<string, unknown>) => logged.push(o),
+    });
+    f.report("mx-1", 10);
+    f.report("mx-1", 10, { status: "down" });
+    expect(logged.at(-1)).toMatchObject({ role: "relay-only", primaries: [], relays: 1 });
+  });
+
   it("healthy: primaries by headroom, then the relay", () => {
     const f = poolFixture(MAIL);
     f.report("mx-1", 40);
