@@ -3,6 +3,7 @@
  * the metrics read them only when scraped, so answering a query costs no metric work.
  */
 import { Counter, Gauge, type MetricValueWithName, Registry } from "prom-client";
+import { RedisHealthStore } from "../health/redis-store.js";
 import type { HealthStore } from "../health/store.js";
 import type { MemberView } from "../pools/pool.js";
 import type { PoolEnv } from "../pools/runtime.js";
@@ -104,6 +105,17 @@ export function createMetrics(
       this.set({ store: store.kind }, store.connected() ? 1 : 0);
     },
   });
+  if (store instanceof RedisHealthStore) {
+    new Gauge({
+      name: "lbdns_health_store_subscribed",
+      aggregator: "min",
+      help: "1 while subscribed to the Redis health channel (reports arrive at once), else 0 (only resyncs)",
+      registers: [registry],
+      collect() {
+        this.set(store.subscribed() ? 1 : 0);
+      },
+    });
+  }
   new Counter({
     name: "lbdns_reloads_total",
     help: "Zone and pool reloads, by result",

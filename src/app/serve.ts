@@ -183,6 +183,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
     if (!catalog.zones || catalog.zones.zones.size === 0) return { ready: false, reason: "no zone loaded" };
     if (store instanceof RedisHealthStore && store.lastSyncAt === null)
       return { ready: false, reason: "health view not synced from Redis yet" };
+    if (store instanceof RedisHealthStore && !store.subscribed())
+      return { ready: false, reason: "not subscribed to the Redis health channel" };
     return { ready: true, reason: `ready: ${catalog.zones.zones.size} zone(s), health store ${store.kind}` };
   };
   if (role === "primary") {

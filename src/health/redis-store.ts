@@ -45,6 +45,8 @@ export class RedisHealthStore implements HealthStore {
   /** The resync in flight: a second caller waits for it rather than returning early. */
   private syncing: Promise<void> | null = null;
   private lastError = "";
+  /** The subscriber's SUBSCRIBE to the health channel has been acknowledged since it last connected. */
+  private isSubscribed = false;
   lastSyncAt: number | null = null;
 
   constructor(
@@ -73,6 +75,31 @@ export class RedisHealthStore implements HealthStore {
     this.subscriber.on("message", (_channel: string, message: string) => {
       this.table.offerText(message, "pubsub");
     });
+    // Subscribe on every (re)connect: a subscriber that could not connect at start has nothing
+    // for ioredis to resubscribe, and would otherwise wait on the periodic resync forever.
+    this.subscriber.on("ready", () => void this.subscribe());
+    this.subscriber.on("close", () => {
+      this.isSubscribed = false;
+    });
+  }
+
+  private async subscribe(): Promise<void> {
+    try {
+      await this.subscriber.subscribe(healthChannel(this.options.prefix));
+      if (!this.isSubscribed)
+        this.log.info({ channel: healthChannel(this.options.prefix) }, "subscribed to health reports");
+      this.isSubscribed = true;
+    } catch (err) {
+      this.log.warn(
+        { err: (err as Error).message },
+        "cannot subscribe to health reports; relying on resyncs",
+      );
+    }
+  }
+
+  /** Pub/sub is flowing: reports arrive as they are published, not only at the next resync. */
+  subscribed(): boolean {
+    return this.isSubscribed && this.subscriber.status === "ready";
   }
 
   connected(): boolean {
@@ -80,10 +107,9 @@ export class RedisHealthStore implements HealthStore {
   }
 
   async start(): Promise<void> {
-    const channel = healthChannel(this.options.prefix);
     const ready = Promise.all([
       this.client.connect(),
-      this.subscriber.connect().then(() => this.subscriber.subscribe(channel)),
+      this.subscriber.connect().then(() => this.subscribe()),
     ]).then(() => this.resync());
     ready.catch(() => {}); // reconnects and resyncs are driven by the 'ready' handler
     const waited = await Promise.race([

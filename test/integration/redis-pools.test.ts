@@ -132,6 +132,13 @@ describe("pools fed by Redis", () => {
       "reports after Redis came up",
     );
     await waitFor(async () => (await readyz()) === 200, 10_000, "ready once synced");
+    // It subscribed once Redis came up: reports arrive by pub/sub, not at the next resync.
+    const c = redis.client();
+    const numsub = async () => Number(((await c.pubsub("NUMSUB", "lbdns:health")) as [string, number])[1]);
+    await waitFor(async () => (await numsub()) === 1, 5_000, "a subscriber on lbdns:health");
+    c.disconnect();
+    const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/^lbdns_health_store_subscribed 1$/m);
   });
 
   it("ignores garbage in Redis and keeps good data", async () => {
