@@ -4,13 +4,14 @@
  * replaces the file atomically, or changes nothing and exits non-zero with one line.
  */
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { join } from "node:path";
 import { Command } from "commander";
 import { UserError } from "../lib/errors.js";
 import { withLock, writeAtomic } from "../lib/files.js";
 import { loadPoolsFile, PoolsError } from "../pools/config.js";
-import { keyOf, parseName, presentName } from "../proto/name.js";
+import { isSubdomain, keyOf, parseName, presentName } from "../proto/name.js";
 import { formatRdata, readWireName } from "../proto/rdata.js";
 import { typeName } from "../proto/types.js";
 import {
@@ -68,7 +69,8 @@ function commit(
 ): number {
   const spans = parseMasterFile(text, z.file, z.origin, (p) => readFileSync(p, "utf8"));
   const bumped = bumpSerial(text, spans, z.file);
-  const next = verifyEdit(z.file, bumped.text, z.records, added, removed);
+  const known = new Set(loadZoneFile(z.file, z.text).integrityProblems());
+  const next = verifyEdit(z.file, bumped.text, z.records, added, removed, known);
   checkPools(ctx, next);
   writeAtomic(z.file, bumped.text);
   return bumped.serial;
@@ -118,11 +120,16 @@ export async function zoneCreate(
   ttl: number,
 ): Promise<void> {
   const { file, origin } = zoneFile(ctx, zone);
-  if (!existsSync(ctx.zones)) throw new UserError(`zones directory '${ctx.zones}' does not exist`);
   if (ns.length === 0) throw new UserError("a zone needs at least one name server: --ns ns1.example.com.");
+  mkdirSync(ctx.zones, { recursive: true });
   const message = await withLock(ctx.zones, () => {
     if (existsSync(file)) throw new UserError(`${file} already exists`);
-    const servers = ns.map((n) => parseName(n, origin));
+    // NAME or NAME=ADDRESS[,ADDRESS]: an in-zone name server needs its address in the zone.
+    const given = ns.map((n) => {
+      const [name, addresses] = n.split("=", 2) as [string, string | undefined];
+      return { name: parseName(name, origin), addresses: addresses ? addresses.split(",") : [] };
+    });
+    const servers = given.map((g) => g.name);
     if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw new UserError(`'${email}' is not an email address`);
     const [local, domain] = email.split("@") as [string, string];
     const rname = `${local.replaceAll(".", "\\.")}.${domain.replace(/\.?$/, ".")}`;
@@ -140,17 +147,29 @@ export async function zoneCreate(
       "\t\t1209600    ; expire",
       "\t\t300 )      ; minimum: negative-answer TTL",
       ...servers.map((s) => `@\tIN\tNS\t${presentName(s)}`),
+      ...given.flatMap((g) => g.addresses.map((a) => addressLine(g.name, a, origin))),
       "",
     ].join("\n");
     loadZoneFile(file, text);
     writeAtomic(file, text);
-    const inZone = servers.filter((s) => keyOf(s).endsWith(keyOf(origin)));
-    const glue = inZone
-      .map((s) => `\n  add its address: lbdns zone add ${apex} ${presentName(s)} A <address>`)
+    const missing = given.filter(
+      (g) => g.addresses.length === 0 && isSubdomain(keyOf(g.name), keyOf(origin)),
+    );
+    const glue = missing
+      .map((g) => `\n  add its address: lbdns zone add ${apex} ${presentName(g.name)} A <address>`)
       .join("");
     return `created ${file} (serial ${serial})${glue}\n`;
   });
   process.stdout.write(message);
+}
+
+/** The address record of an in-zone name server given as NAME=ADDRESS to zone create. */
+function addressLine(name: Buffer[], address: string, origin: Buffer[]): string {
+  if (!isSubdomain(keyOf(name), keyOf(origin)))
+    throw new UserError(`${presentName(name)} is not in the zone: its address belongs to its own zone`);
+  const type = isIP(address) === 4 ? "A" : isIP(address) === 6 ? "AAAA" : null;
+  if (type === null) throw new UserError(`'${address}' (for ${presentName(name)}) is not an IP address`);
+  return `${presentName(name)}\tIN\t${type}\t${address}`;
 }
 
 export function zoneList(ctx: FilesContext): void {
@@ -251,7 +270,10 @@ export function zoneCommand(): Command {
     .command("create")
     .description("create a zone file with SOA and NS records")
     .argument("<zone>", "zone name, e.g. example.org")
-    .requiredOption("--ns <name...>", "name servers (absolute, or relative to the zone)")
+    .requiredOption(
+      "--ns <name...>",
+      "name servers (absolute, or relative to the zone); an in-zone one as NAME=ADDRESS[,ADDRESS], e.g. ns1.example.com.=203.0.113.53",
+    )
     .requiredOption("--email <address>", "responsible person, e.g. hostmaster@example.org")
     .option("--ttl <seconds>", "default TTL ($TTL)", positiveInt("--ttl"), 3600)
     .addOption(zonesOption())

@@ -33,6 +33,56 @@ const serialOf = (zone: string) =>
   );
 
 describe("lbdns zone", () => {
+  it("does the README's delegation recipe: a new zones directory, in-zone name servers with addresses", async () => {
+    const zones = join(tmp.dir, "fresh", "zones");
+    const run = (...args: string[]) => runCli([...args, "--zones", zones]);
+    const created = await run(
+      "zone",
+      "create",
+      "example.com",
+      "--ns",
+      "ns1.example.com.=203.0.113.53",
+      "ns2.example.com.=198.51.100.53,2001:db8::53",
+      "--email",
+      "hostmaster@example.com",
+    );
+    expect(created).toMatchObject({ code: 0, stderr: "" });
+    expect(created.stdout).not.toMatch(/add its address/);
+    execFileSync("named-checkzone", ["-q", "example.com", join(zones, "example.com.zone")]);
+    expect((await run("pool", "create", "web", "--names", "www.example.com.")).code).toBe(0);
+    expect((await run("pool", "add-member", "web", "web-1", "192.0.2.11", "--capacity", "100")).code).toBe(0);
+    expect((await run("zone", "check")).code).toBe(0);
+    const bad = await run(
+      "zone",
+      "create",
+      "example.net",
+      "--ns",
+      "ns1.example.net.=not-an-ip",
+      "--email",
+      "h@example.net",
+    );
+    expect(bad).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/'not-an-ip' \(for ns1\.example\.net\.\) is not an IP address/),
+    });
+  });
+
+  it("judges integrity on an edit's own effect: adding one name server's address while another's is missing", async () => {
+    expect(
+      (await lbdns("zone", "create", "example.org", "--ns", "ns1", "ns2", "--email", "h@example.org")).code,
+    ).toBe(0);
+    const first = await lbdns("zone", "add", "example.org", "ns1", "A", "192.0.2.1");
+    expect(first).toMatchObject({ code: 0 });
+    // A problem the edit would bring is still refused.
+    const mx = await lbdns("zone", "add", "example.org", "@", "MX", "10", "nomail");
+    expect(mx).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/nomail\.example\.org\.: the target has no address records/),
+    });
+    expect((await lbdns("zone", "add", "example.org", "ns2", "AAAA", "2001:db8::2")).code).toBe(0);
+    checkzone("example.org");
+  });
+
   it("create -> add -> show -> rm, each file accepted by named-checkzone, serials rising", async () => {
     expect(
       (
