@@ -24,10 +24,17 @@ import {
   zonesOption,
 } from "./options.js";
 
+/**
+ * pools.yaml as a document, comments and layout kept. A file the CLI starts is block style, one
+ * member per line; an empty `pools: {}` turns block style when its first pool arrives; anything
+ * written by hand keeps its style.
+ */
 function readDoc(file: string): Document {
-  const doc = existsSync(file) ? parseDocument(readFileSync(file, "utf8")) : parseDocument("pools: {}\n");
+  const doc = existsSync(file) ? parseDocument(readFileSync(file, "utf8")) : parseDocument("pools:\n");
   if (doc.errors.length > 0) throw new UserError(`${file}: ${doc.errors[0]!.message.split("\n")[0]}`);
-  if (!doc.has("pools")) doc.set("pools", new YAMLMap());
+  if (!isMap(doc.get("pools"))) doc.set("pools", new YAMLMap());
+  const pools = doc.get("pools") as YAMLMap;
+  if (pools.items.length === 0) pools.flow = false;
   return doc;
 }
 
@@ -44,6 +51,8 @@ function members(doc: Document, pool: string, key = "members"): YAMLSeq {
     p.set(key, doc.createNode([]));
     seq = p.get(key);
   }
+  // A list of members reads best one per line: an empty `[]` turns block style as it fills.
+  if ((seq as YAMLSeq).items.length === 0) (seq as YAMLSeq).flow = false;
   return seq as YAMLSeq;
 }
 
@@ -86,6 +95,9 @@ export function poolCreate(
   return editPools(ctx, (doc) => {
     if (doc.hasIn(["pools", pool])) throw new UserError(`pool '${pool}' already exists`);
     const node = doc.createNode(type === "mx" ? { type: "mx", names, members: [] } : { names, members: [] });
+    node.flow = false;
+    const list = node.get("names");
+    if (isSeq(list)) list.flow = true; // names: [www.example.com.] on one line
     (doc.get("pools") as YAMLMap).set(pool, node);
     return `created pool '${pool}' for ${names.join(", ")}`;
   });

@@ -1,6 +1,6 @@
 /** `lbdns pool ...`: edits keep comments, bad input changes nothing, and a running server follows. */
 import { execFile } from "node:child_process";
-import { cpSync, readFileSync } from "node:fs";
+import { cpSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -26,6 +26,26 @@ const pool = (...args: string[]) => runCli(["pool", ...args, "--zones", tmp.dir]
 const poolsText = () => readFileSync(join(tmp.dir, "pools.yaml"), "utf8");
 
 describe("lbdns pool", () => {
+  it("starts a pools.yaml in block style, one member per line", async () => {
+    rmSync(join(tmp.dir, "pools.yaml"));
+    expect((await pool("create", "web", "--names", "www.example.com.")).code).toBe(0);
+    expect((await pool("add-member", "web", "web-1", "192.0.2.11", "--capacity", "100")).code).toBe(0);
+    expect((await pool("add-member", "web", "web-2", "192.0.2.12")).code).toBe(0);
+    expect((await pool("set", "web", "ttl", "30")).code).toBe(0);
+    expect(poolsText()).toBe(
+      [
+        "pools:",
+        "  web:",
+        "    names: [www.example.com.]",
+        "    members:",
+        "      - {id: web-1, address: 192.0.2.11, capacity: 100}",
+        "      - {id: web-2, address: 192.0.2.12}",
+        "    ttl: 30",
+        "",
+      ].join("\n"),
+    );
+  });
+
   it("creates pools and members, keeps comments, and shows the result", async () => {
     const comments = poolsText()
       .split("\n")
