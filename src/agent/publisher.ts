@@ -10,6 +10,9 @@ import { postToServer, publishToRedis } from "../health/publish.js";
 import { createRedis, redisOptions } from "../health/redis-client.js";
 import type { Report } from "../health/report.js";
 
+/** How long a publish waits for the connection: the client's own connect timeout. */
+const CONNECT_WAIT_MS = 2_000;
+
 export interface Publisher {
   publish(report: Report, expiryMs: number): Promise<void>;
   close(): Promise<void>;
@@ -37,8 +40,31 @@ export class RedisPublisher implements Publisher {
   }
 
   async publish(report: Report, expiryMs: number): Promise<void> {
-    if (this.client.status !== "ready") throw new Error(`redis is ${this.client.status}`);
+    await this.whenReady(CONNECT_WAIT_MS);
     await publishToRedis(this.client, this.prefix, report, expiryMs);
+  }
+
+  /**
+   * Waits (bounded) for the connection, so the first report right after start is not lost to
+   * "connecting"; when it does not come, the error names why (the connection's own error).
+   */
+  private whenReady(ms: number): Promise<void> {
+    if (this.client.status === "ready") return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.client.off("ready", ready);
+      };
+      const ready = () => {
+        done();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`redis is ${this.client.status}${this.lastError ? `: ${this.lastError}` : ""}`));
+      }, ms);
+      this.client.once("ready", ready);
+    });
   }
 
   async close(): Promise<void> {

@@ -67,6 +67,22 @@ async function reportOf(member: string): Promise<Record<string, unknown> | null>
 }
 
 describe("lbdns agent", () => {
+  it("delivers its first report: it waits for the connection instead of logging an error (issue 19 #9)", async () => {
+    const a = startAgent([
+      "--member",
+      "web-3",
+      "--redis",
+      redis.url,
+      "--interval",
+      "10s",
+      "--load",
+      "cmd:echo 7",
+    ]);
+    // One interval of 10 s: the report seen within 5 s can only be the first one.
+    await waitFor(async () => (await reportOf("web-3"))?.["load"] === 7, 5_000, "the first report");
+    expect(a.logs()).not.toMatch(/could not deliver report|"level":50/);
+  });
+
   it("publishes per the contract, and follows its check with rise and fall", async () => {
     const l = await tcpListener();
     startAgent([
@@ -193,7 +209,8 @@ members:
     expect(r).toMatchObject({ status: "up", load: 3 });
     expect(r["metrics"]).not.toHaveProperty("http");
     await redis.stop();
-    await new Promise((res) => setTimeout(res, 500));
+    // Longer than a publish waits for the connection (2 s), so this outage does lose reports.
+    await new Promise((res) => setTimeout(res, 3_000));
     await redis.restart();
     await waitFor(async () => (await reportOf("web-1")) !== null, 8_000, "report after Redis restart");
     expect(a.proc.exitCode).toBeNull();
