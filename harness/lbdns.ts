@@ -21,11 +21,15 @@ const LOG_LINES = 20_000;
  */
 export async function startServe(
   args: string[],
-  opts: { cpus?: string; timeoutMs?: number; onLine?: (line: string) => void } = {},
+  opts: { cpus?: string; timeoutMs?: number; onLine?: (line: string) => void; command?: string } = {},
 ): Promise<Running> {
   // Parallel test files must not fight over the default admin port.
   const withAdmin = args.includes("--admin") ? args : [...args, "--admin", "127.0.0.1:0"];
-  const proc = spawn(...pinned(opts.cpus, process.execPath, [CLI, "serve", ...withAdmin]), {
+  // `command`: an installed lbdns executable instead of the built CLI run by node.
+  const [cmd, argv] = opts.command
+    ? [opts.command, ["serve", ...withAdmin]]
+    : [process.execPath, [CLI, "serve", ...withAdmin]];
+  const proc = spawn(...pinned(opts.cpus, cmd, argv), {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: Record<string, unknown>[] = [];
