@@ -47,6 +47,8 @@ export class RedisHealthStore implements HealthStore {
   private lastError = "";
   /** The subscriber's SUBSCRIBE to the health channel has been acknowledged since it last connected. */
   private isSubscribed = false;
+  /** Members whose key is being read after a notification; true: notified again meanwhile. */
+  private readonly reading = new Map<string, boolean>();
   lastSyncAt: number | null = null;
 
   constructor(
@@ -72,8 +74,13 @@ export class RedisHealthStore implements HealthStore {
       this.log.info("redis connected; resyncing health view");
       void this.resync();
     });
+    // A channel message is only a notification: anyone allowed to publish could name any member,
+    // so the report is read from that member's key, which only its own agent can write.
     this.subscriber.on("message", (_channel: string, message: string) => {
-      this.table.offerText(message, "pubsub");
+      const member = memberNamed(message);
+      if (member === null)
+        this.table.offerText(message, "pubsub"); // rejected, and logged as such
+      else this.refresh(member);
     });
     // Subscribe on every (re)connect: a subscriber that could not connect at start has nothing
     // for ioredis to resubscribe, and would otherwise wait on the periodic resync forever.
@@ -121,6 +128,32 @@ export class RedisHealthStore implements HealthStore {
     this.timer.unref();
   }
 
+  /**
+   * Reads one member's key after a notification. Notifications for a member arriving while its
+   * read is in flight lead to one more read, not one each.
+   */
+  private refresh(member: string): void {
+    if (this.reading.has(member)) {
+      this.reading.set(member, true);
+      return;
+    }
+    this.reading.set(member, false);
+    const key = healthKey(this.options.prefix, member);
+    this.client
+      .mget(key)
+      .then(([value]) => {
+        if (value !== null && value !== undefined) this.table.offerText(value, key, 0, member);
+      })
+      .catch((err: Error) =>
+        this.log.debug({ err: err.message, member }, "could not read a reported member's key"),
+      )
+      .finally(() => {
+        const again = this.reading.get(member);
+        this.reading.delete(member);
+        if (again) this.refresh(member);
+      });
+  }
+
   /** Reads every health key; new reports (unseen ts) refresh members, known ones do not. */
   resync(): Promise<void> {
     if (this.syncing) return this.syncing;
@@ -140,9 +173,11 @@ export class RedisHealthStore implements HealthStore {
         cursor = next;
         if (keys.length === 0) continue;
         const values = await this.client.mget(...keys);
+        const head = `${this.options.prefix}health:`;
         for (let i = 0; i < keys.length; i++) {
           const v = values[i];
-          if (v !== null && v !== undefined) this.table.offerText(v, keys[i]!);
+          if (v !== null && v !== undefined)
+            this.table.offerText(v, keys[i]!, 0, keys[i]!.slice(head.length));
         }
       } while (cursor !== "0");
       this.lastSyncAt = this.table.clock();
@@ -155,5 +190,15 @@ export class RedisHealthStore implements HealthStore {
     if (this.timer) clearInterval(this.timer);
     this.client.disconnect();
     this.subscriber.disconnect();
+  }
+}
+
+/** The member a channel message names, or null when it does not name one (not a report). */
+function memberNamed(message: string): string | null {
+  try {
+    const m = (JSON.parse(message) as { member?: unknown }).member;
+    return typeof m === "string" && m.length > 0 && m.length <= 200 ? m : null;
+  } catch {
+    return null;
   }
 }

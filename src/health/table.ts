@@ -54,11 +54,26 @@ export class HealthTable {
   }
 
   /** Offers a report from `source` (a Redis key, "pubsub", "admin"...). Returns why it was refused, or null. */
-  offerText(text: string, source: string, ageMs = 0): string | null {
+  /** Whether pools.yaml defines the member (every member counts until it is known what pools.yaml says). */
+  isKnown(member: string): boolean {
+    return this.known === null || this.known.has(member);
+  }
+
+  /**
+   * `member`: the member the source may speak for (the one its Redis key names, which ACLs
+   * restrict per agent); a report naming another is rejected, so no key can speak for a member
+   * whose key its writer cannot write.
+   */
+  offerText(text: string, source: string, ageMs = 0, member?: string): string | null {
     const parsed = parseReport(text);
     if (!parsed.ok) {
       this.reject(source, parsed.reason);
       return parsed.reason;
+    }
+    if (member !== undefined && parsed.report.member !== member) {
+      const reason = `a report for '${parsed.report.member}' in the key of '${member}'`;
+      this.reject(source, reason);
+      return reason;
     }
     return this.offer(parsed.report, source, ageMs);
   }

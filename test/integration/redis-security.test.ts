@@ -6,6 +6,7 @@ import { execFile } from "node:child_process";
 import { cpSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { dig } from "../helpers/dig.js";
 import { CLI, type Running, runCli, startServe, waitFor } from "../helpers/lbdns.js";
@@ -20,6 +21,7 @@ pools:
   web:
     names: [www.example.com.]
     fallback: [192.0.2.99]
+    stale-after: 60s
     members:
       - {id: web-1, address: 192.0.2.11, capacity: 100}
       - {id: web-2, address: 192.0.2.12, capacity: 100}
@@ -203,6 +205,41 @@ describe("per-agent ACL", () => {
       // lbdns serve reads both reports through its read-only user.
       await waitFor(async () => (await www())[0] === "192.0.2.12", 5_000, "web-2 answered");
       await waitFor(async () => (await www())[0] === "192.0.2.11", 5_000, "web-1 answered too");
+
+      // Issue 18 #3: with web-1's credentials, neither a raw PUBLISH naming web-2 nor web-1's own
+      // key holding a report for web-2 may take web-2 out of the answers.
+      agent.kill("SIGKILL"); // so its next report does not overwrite the forged key below
+      await new Promise((r) => setTimeout(r, 300));
+      const web1 = new Redis({
+        port: redis.port,
+        username: "web-1",
+        password: "web-1-pw",
+        enableReadyCheck: false,
+      });
+      const forgedDown = JSON.stringify({ v: 1, member: "web-2", status: "down", load: 0, ts: Date.now() });
+      // As an attacker would: the forged message again before every query, so no resync undoes it.
+      const web2Answered = async (forge: boolean) => {
+        const seen = new Set<string>();
+        for (let i = 0; i < 30; i++) {
+          if (forge) expect(await web1.publish("lbdns:health", forgedDown)).toBe(1); // the server is subscribed
+          await new Promise((r) => setTimeout(r, 20));
+          for (const a of await www()) seen.add(a);
+        }
+        return seen.has("192.0.2.12");
+      };
+      try {
+        expect(await web2Answered(true)).toBe(true);
+        await web1.set("lbdns:health:web-1", forgedDown, "PX", 60_000);
+      } finally {
+        web1.disconnect();
+      }
+      await new Promise((r) => setTimeout(r, 6_000)); // past a resync (5 s), which reads web-1's key
+      expect(await web2Answered(false)).toBe(true);
+      expect(
+        server!
+          .logs()
+          .some((l) => String(l["reason"]).includes("a report for 'web-2' in the key of 'web-1'")),
+      ).toBe(true);
     } finally {
       agent.kill("SIGKILL");
       admin.disconnect();
