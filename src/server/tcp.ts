@@ -88,6 +88,17 @@ export function listenTcp(
   });
 }
 
+/**
+ * Unsent output above which a connection's queries wait: a client that pipelines queries and
+ * never reads gets this much buffered, plus the one answer in hand, and no more.
+ */
+export const OUTPUT_BOUND = 32 * 1024;
+
+/**
+ * Per connection at most OUTPUT_BOUND + one answer (64 KiB) of output, and the unanswered input
+ * of one read (64 KiB) plus one partial message: about 160 KiB, whatever the client does.
+ * A connection blocked on a client that does not read is closed after the idle timeout.
+ */
 function serveConnection(
   conn: Connection,
   responder: Responder,
@@ -97,6 +108,7 @@ function serveConnection(
   const { socket } = conn;
   let pending: Buffer | null = null;
   let readTimer: NodeJS.Timeout | null = null;
+  let blockedTimer: NodeJS.Timeout | null = null;
   const stats = responder.stats;
   socket.setNoDelay(true);
   socket.setTimeout(options.idleTimeoutMs, () => {
@@ -106,14 +118,29 @@ function serveConnection(
   socket.on("error", () => socket.destroy());
   socket.on("close", () => {
     if (readTimer) clearTimeout(readTimer);
+    if (blockedTimer) clearTimeout(blockedTimer);
   });
-  socket.on("data", (chunk: Buffer) => {
-    if (socket.writableEnded) return; // closed for draining; the client sees our FIN
+
+  /** Answers the complete messages in `pending` while the output is under the bound. */
+  const pump = () => {
+    if (socket.destroyed || socket.writableEnded) return;
     const start = performance.now();
-    let buf = pending ? Buffer.concat([pending, chunk]) : chunk;
+    let buf = pending ?? Buffer.alloc(0);
     pending = null;
     let answered = false;
     while (buf.length >= 2) {
+      if (socket.writableLength > OUTPUT_BOUND) {
+        // The client is not reading: stop answering and reading until it does, or give up on it.
+        socket.pause();
+        blockedTimer ??= setTimeout(() => socket.destroy(), options.idleTimeoutMs);
+        socket.once("drain", () => {
+          if (blockedTimer) clearTimeout(blockedTimer);
+          blockedTimer = null;
+          socket.resume();
+          pump();
+        });
+        break;
+      }
       const len = buf.readUInt16BE(0);
       if (len > responder.maxQueryBytes) {
         stats.dropped++;
@@ -139,10 +166,7 @@ function serveConnection(
       const framed = Buffer.allocUnsafe(2 + response.length);
       framed.writeUInt16BE(response.length, 0);
       response.copy(framed, 2);
-      if (!socket.write(framed) && !socket.isPaused()) {
-        socket.pause();
-        socket.once("drain", () => socket.resume());
-      }
+      socket.write(framed);
       stats.took("tcp", performance.now() - start);
       answered = true;
     }
@@ -154,7 +178,13 @@ function serveConnection(
     }
     if (buf.length > 0) {
       pending = Buffer.from(buf);
-      readTimer ??= setTimeout(() => socket.destroy(), options.readTimeoutMs);
+      if (blockedTimer === null) readTimer ??= setTimeout(() => socket.destroy(), options.readTimeoutMs);
     }
+  };
+
+  socket.on("data", (chunk: Buffer) => {
+    if (socket.writableEnded) return; // closed for draining; the client sees our FIN
+    pending = pending ? Buffer.concat([pending, chunk]) : chunk;
+    if (blockedTimer === null) pump();
   });
 }
