@@ -3,7 +3,7 @@
  *   POST /v1/reports   a health report, same JSON as the Redis contract (docs/health-reports.md)
  *   GET  /v1/status    pools, members, their state and why
  *   GET  /metrics      Prometheus metrics
- *   GET  /healthz      liveness
+ *   GET  /healthz      liveness: 503 while no worker answers DNS
  * A bearer token is required when one is configured, and one must be configured to listen
  * anywhere but loopback.
  */
@@ -25,6 +25,8 @@ export interface AdminDeps {
   zones: () => ZoneSet | null;
   /** The server's own routing, for explain. */
   resolver: Resolver;
+  /** Something answers DNS (with --workers: a worker is up). */
+  live: () => boolean;
   metrics: { metrics(): Promise<string>; contentType: string };
   token: string | null;
   /** Called with each accepted report's text (the primary relays it to its workers). */
@@ -73,7 +75,10 @@ export function startAdmin(
 ): Promise<{ server: Server; port: number }> {
   const server = createServer(async (req, res) => {
     const path = (req.url ?? "/").split("?")[0];
-    if (req.method === "GET" && path === "/healthz") return send(res, 200, { ok: true });
+    if (req.method === "GET" && path === "/healthz")
+      return deps.live()
+        ? send(res, 200, { ok: true })
+        : send(res, 503, { ok: false, error: "no worker is answering DNS" });
     if (!authorised(req, deps.token)) return send(res, 401, { error: "missing or wrong bearer token" });
     if (req.method === "POST" && path === "/v1/reports") {
       const body = await readBody(req);

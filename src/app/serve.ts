@@ -204,6 +204,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
         pools: () => catalog.pools,
         zones: () => catalog.zones,
         resolver: responder.resolver,
+        live: () => workers?.serving() ?? true,
         metrics: workers?.metrics ?? metrics,
         token,
         onReport: workers ? (text) => workers?.relayReport(text) : undefined,
@@ -215,6 +216,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let metricsServer: Awaited<ReturnType<typeof startMetrics>> | null = null;
   if (metricsAt && role !== "worker") {
     const readiness = {
+      live: () => workers?.serving() ?? true,
       ready: () => {
         const own = ownReadiness();
         return own.ready && workers ? workers.readiness() : own;

@@ -34,14 +34,22 @@ export interface WorkerPool {
   reload(): void;
   /** All workers running and ready. */
   readiness(): { ready: boolean; reason: string };
+  /** At least one worker answers DNS: the service is alive (/healthz). */
+  serving(): boolean;
   /** Worker metrics, summed (counters, histograms) or taken from one worker (the view's gauges). */
   metrics: { metrics(): Promise<string>; contentType: string };
   stop(): Promise<void>;
 }
 
 const START_TIMEOUT_MS = 15_000;
-/** At most this many replacements a minute: a worker that keeps dying is a bug to see, not to loop on. */
-const MAX_RESTARTS_PER_MINUTE = 5;
+/**
+ * Delay before replacing a worker, by how many died in the last minute: at once for the first,
+ * then doubling from 250 ms to at most 30 s. A worker that keeps dying is retried ever more
+ * slowly, never given up on: DNS must come back when whatever killed it passes.
+ */
+export function restartDelay(deathsThisMinute: number): number {
+  return deathsThisMinute <= 1 ? 0 : Math.min(30_000, 250 * 2 ** (deathsThisMinute - 2));
+}
 
 export function startWorkers(count: number, table: HealthTable, log: Logger): Promise<WorkerPool> {
   const aggregator = new AggregatorRegistry();
@@ -75,16 +83,16 @@ export function startWorkers(count: number, table: HealthTable, log: Logger): Pr
       if (stopping) return;
       const now = Date.now();
       while (restarts.length > 0 && now - restarts[0]! > 60_000) restarts.shift();
-      const about = { worker: worker.id, code, signal };
-      if (!served) {
-        log.error(about, "worker died before serving");
-      } else if (restarts.length >= MAX_RESTARTS_PER_MINUTE) {
-        log.error(about, "worker died; too many restarts this minute, not replacing it");
-      } else {
-        log.error(about, "worker died; starting another");
-        restarts.push(now);
-        fork();
-      }
+      restarts.push(now);
+      const delayMs = restartDelay(restarts.length);
+      log.error(
+        { worker: worker.id, code, signal, diedThisMinute: restarts.length, restartInMs: delayMs },
+        served ? "worker died; starting another" : "worker died before serving; starting another",
+      );
+      const timer = setTimeout(() => {
+        if (!stopping) fork();
+      }, delayMs);
+      timer.unref();
     });
     return worker;
   };
@@ -101,6 +109,7 @@ export function startWorkers(count: number, table: HealthTable, log: Logger): Pr
     },
     relayReport: (text) => each((w) => w.send({ lbdns: "report", text } satisfies WorkerMessage)),
     reload: () => killAll("SIGHUP"),
+    serving: () => ready.size > 0,
     readiness: () => {
       const states = [...ready.values()];
       if (states.length < count)

@@ -92,6 +92,59 @@ it("each worker follows Redis on its own", async () => {
   for (let i = 0; i < 6; i++) expect(await wwwOverTcp()).toBe("192.0.2.12");
 });
 
+it("keeps replacing workers that keep dying, with backoff, and says unhealthy while none serves (issue 18 #2)", async () => {
+  const metricsPort = await freePort();
+  // A fixed port, as in service: when every worker is gone the cluster drops its shared socket,
+  // and a replacement binds the address again (port 0 would get a new port).
+  const dnsPort = await freePort();
+  server = await startServe([
+    "--zones",
+    ZONES,
+    "--listen",
+    `127.0.0.1:${dnsPort}`,
+    "--workers",
+    "2",
+    "--metrics",
+    `127.0.0.1:${metricsPort}`,
+  ]);
+  const healthz = () => fetch(`http://127.0.0.1:${metricsPort}/healthz`).then((r) => r.status);
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  expect(await healthz()).toBe(200);
+  // Kill every worker as soon as it serves, eight deaths in all: past the old limit of five a
+  // minute, after which the primary used to stay up with no worker and still say 200.
+  const killed = new Set<number>();
+  await waitFor(
+    () => {
+      for (const pid of workerPids()) {
+        if (killed.has(pid) || !alive(pid)) continue;
+        process.kill(pid, "SIGKILL");
+        killed.add(pid);
+      }
+      return killed.size >= 8;
+    },
+    30_000,
+    "eight worker deaths",
+  );
+  await waitFor(async () => (await healthz()) === 503, 5_000, "/healthz to say no worker answers DNS");
+  // The backoff grows (the eighth death waits 16 s) but never gives up: DNS comes back.
+  await waitFor(
+    async () =>
+      (await dig(server!.port, ["+norec", "+tries=1", "+time=1", "example.com", "SOA"]).catch(() => null))
+        ?.status === "NOERROR",
+    40_000,
+    "a replacement worker answering",
+  );
+  await waitFor(async () => (await healthz()) === 200, 5_000, "/healthz healthy again");
+  expect(server.proc.exitCode).toBeNull();
+}, 90_000);
+
 it("refuses a bad worker count with one line", async () => {
   const r = await runCli(["serve", "--zones", ZONES, "--workers", "zero"]);
   expect(r.code).not.toBe(0);
