@@ -144,8 +144,8 @@ export function serveCommand(): Command {
         cookieSecret: opts.cookieSecret,
         cookieSecretPrevious: opts.cookieSecretPrevious,
         identity: {
-          identity: opts.identity === "none" ? null : opts.identity,
-          version: opts.versionString === "none" ? null : opts.versionString,
+          identity: chaosText("--identity", opts.identity),
+          version: chaosText("--version-string", opts.versionString),
           nsid: opts.nsid === "none" ? null : nsidBytes(opts.nsid),
         },
       });
@@ -165,4 +165,12 @@ function hexNsid(text: string): Buffer {
   if (!/^([0-9a-fA-F]{2})+$/.test(hex))
     throw new UserError(`--nsid ${text}: not an even number of hex digits`);
   return Buffer.from(hex, "hex");
+}
+
+/** A CHAOS TXT value: 'none' hides it; at most 1,000 characters, so it always fits one answer. */
+function chaosText(option: string, text: string): string | null {
+  if (text === "none") return null;
+  if (text.length === 0 || text.length > 1_000)
+    throw new UserError(`${option}: 1 to 1,000 characters, or 'none'`);
+  return text;
 }

@@ -86,6 +86,10 @@ describe("listen addresses", () => {
       [["--listen", "localhost:53"], /'localhost' is not an IP address/],
       [["--zones", "/nonexistent/zones"], /zones directory '\/nonexistent\/zones' does not exist/],
       [["--tcp-max-connections", "-3"], /must be a positive integer/],
+      [["--identity", "x".repeat(5_000)], /--identity: 1 to 1,000 characters, or 'none'/],
+      [["--nsid", "hex:abc"], /not an even number of hex digits/],
+      [["--cookie-secret", "short"], /--cookie-secret must be 32 hex digits/],
+      [["--log-level", "loud"], /Allowed choices are fatal, error/],
     ];
     for (const [args, re] of cases) {
       const res = await run(process.execPath, [CLI, "serve", ...args]).then(
