@@ -71,11 +71,21 @@ beforeAll(async () => {
     file: sign(dir, z.origin, z.file, z.origin.startsWith("nsec3")),
   }));
   zones = [...zoneFiles(FIXTURES).map((z) => ({ ...z, file: join(dir, basename(z.file)) })), ...presigned];
-  [nsd, knot, lbdns] = await Promise.all([
-    freePort().then((p) => startNsd(work, p, zones)),
-    freePort().then((p) => startKnot(work, p, zones)),
-    startServe(["--zones", dir, "--listen", "127.0.0.1:0", "--admin", "off", "--no-watch"]),
+  // Each started server is kept as it comes up, and all are waited for, so one failing to start
+  // leaves none running behind it (afterAll stops those that did start).
+  const started = await Promise.allSettled([
+    freePort().then(async (p) => {
+      nsd = await startNsd(work, p, zones);
+    }),
+    freePort().then(async (p) => {
+      knot = await startKnot(work, p, zones);
+    }),
+    startServe(["--zones", dir, "--listen", "127.0.0.1:0", "--admin", "off", "--no-watch"]).then((r) => {
+      lbdns = r;
+    }),
   ]);
+  const failed = started.find((r) => r.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
   const queries = zones.flatMap((z) => queriesFor(z, !presigned.includes(z)));
   outcome = await compare({ nsd: nsd.port, knot: knot.port, lbdns: lbdns.port }, queries, knownDifference);
   const out = join(ROOT, ".ci/out");
