@@ -17,6 +17,7 @@ function makeQuery(name: string, id: number): Buffer {
 }
 
 export interface Answer {
+  /** Milliseconds since the epoch, with a fraction (comparable with Date.now()). */
   at: number;
   address: string;
 }
@@ -81,7 +82,9 @@ export class QueryLoad {
       const a = p.answers.find((r) => r.type === 1) as { address?: string } | undefined;
       if ((p.header.rcode as number) !== 0 || !a?.address)
         this.fail(`query ${id}: rcode ${p.header.rcode}, no A`);
-      else this.answers.push({ at: Date.now(), address: a.address });
+      // Sub-millisecond time: with several queries in flight, the last answer of one address and
+      // the first of the next can fall in the same Date.now() millisecond, and order tests need them apart.
+      else this.answers.push({ at: performance.timeOrigin + performance.now(), address: a.address });
       // A short pause keeps the load steady without saturating the 2-core machine.
       await new Promise((r) => setTimeout(r, 2));
     }

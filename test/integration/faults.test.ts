@@ -109,7 +109,7 @@ describe("Redis faults under query load", () => {
     const restartedAt = Date.now();
     await waitFor(() => load!.firstSeen("192.0.2.13", restartedAt) > 0, 5_000, "resync after the restart");
     console.log(
-      `redis restart -> resynced answer in ${load.firstSeen("192.0.2.13", restartedAt) - restartedAt} ms`,
+      `redis restart -> resynced answer in ${Math.round(load.firstSeen("192.0.2.13", restartedAt) - restartedAt)} ms`,
     );
     await load.stop();
     expect(load.failures).toEqual([]);
