@@ -4,14 +4,19 @@
  * rename, fsync of the directory), so a crash leaves either the old file or the new one.
  */
 
+import { randomBytes } from "node:crypto";
 import {
   closeSync,
   fsyncSync,
+  linkSync,
+  lstatSync,
   openSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
+  writeFileSync,
   writeSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -37,57 +42,124 @@ function alive(pid: number): boolean {
 export async function withLock<T>(dir: string, fn: () => T | Promise<T>, timeoutMs = 10_000): Promise<T> {
   const path = join(dir, ".lbdns.lock");
   const deadline = Date.now() + timeoutMs;
+  const mine = `${process.pid} ${randomBytes(12).toString("hex")}\n`;
   for (;;) {
-    try {
-      const fd = openSync(path, "wx");
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      let holder = Number.NaN;
-      let age = 0;
-      try {
-        holder = Number(readFileSync(path, "utf8").trim() || Number.NaN);
-        age = Date.now() - statSync(path).mtimeMs;
-      } catch {
-        continue; // released between our attempts
-      }
-      // Stale: its process died, or it never got a pid (killed right after creating it). A lock
-      // still being written (no pid yet, just created) is not.
-      if ((Number.isInteger(holder) && !alive(holder)) || (Number.isNaN(holder) && age > 2_000)) {
-        rmSync(path, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new LockError(`${path} is held by process ${holder}; try again`);
-      await new Promise((r) => setTimeout(r, 50));
+    if (tryAcquire(path, mine)) break;
+    const held = readLock(path);
+    if (held === null) continue; // released between our attempts
+    if (isStale(path, held)) {
+      takeOver(path, held);
+      continue;
     }
+    if (Date.now() > deadline)
+      throw new LockError(`${path} is held by process ${held.split(" ")[0]?.trim() || "?"}; try again`);
+    await new Promise((r) => setTimeout(r, 20 + Math.random() * 40));
   }
   try {
     return await fn();
   } finally {
-    rmSync(path, { force: true });
+    release(path, mine);
   }
 }
 
-/** Replaces `path` with `text` atomically, keeping the file's mode. */
+/**
+ * The lock file appears whole or not at all: its content is written to a private temp file
+ * first, then hard-linked to the lock's name, and link(2) fails when the name exists.
+ */
+function tryAcquire(path: string, content: string): boolean {
+  const tmp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
+  writeFileSync(tmp, content, { flag: "wx", mode: 0o644 });
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw e;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+function readLock(path: string): string | null {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
+  }
+}
+
+/** Its process died; or it names no process (an older lbdns's half-written lock) and is old. */
+function isStale(path: string, held: string): boolean {
+  const pid = Number(held.split(" ")[0]);
+  if (Number.isInteger(pid) && pid > 0) return !alive(pid);
+  try {
+    return Date.now() - statSync(path).mtimeMs > 2_000;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes a stale lock without removing a live one: two commands may judge the same lock stale,
+ * and the faster one may already hold a new lock by the time the slower one acts. So the lock is
+ * moved aside (rename is atomic, only one mover gets it), and only if what was moved is the lock
+ * judged stale is it deleted; a live lock moved by mistake is linked back.
+ */
+function takeOver(path: string, stale: string): void {
+  const aside = `${path}.${randomBytes(6).toString("hex")}.stale`;
+  try {
+    renameSync(path, aside);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw e;
+  }
+  try {
+    if (readFileSync(aside, "utf8") !== stale) linkSync(aside, path);
+  } catch (e) {
+    // EEXIST: a third command took the lock in between; its holder keeps it.
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  } finally {
+    rmSync(aside, { force: true });
+  }
+}
+
+/** Deletes the lock only while it is still ours. */
+function release(path: string, mine: string): void {
+  if (readLock(path) === mine) rmSync(path, { force: true });
+}
+
+/**
+ * Replaces `path` with `text` atomically, keeping the file's mode. The temp file has a random
+ * name and is created exclusively (O_EXCL: a planted file or symlink makes it fail, never
+ * redirects it). A symlinked file is edited at its target and the link stays.
+ */
 export function writeAtomic(path: string, text: string): void {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}`);
+  let target = path;
   let mode = 0o644;
   try {
-    mode = statSync(path).mode & 0o777;
-  } catch {
-    // new file
+    target = realpathSync(path);
+    mode = statSync(target).mode & 0o777;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink())
+      throw new UserError(`${path} is a symbolic link to a missing file; fix or remove the link`);
   }
-  const fd = openSync(tmp, "w", mode);
+  const dir = dirname(target);
+  const tmp = join(dir, `.${basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
+  const fd = openSync(tmp, "wx", mode);
   try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, target);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
   }
-  renameSync(tmp, path);
   const dfd = openSync(dir, "r");
   try {
     fsyncSync(dfd);

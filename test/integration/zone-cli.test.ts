@@ -1,6 +1,6 @@
 /** `lbdns zone ...` on temp directories: round trips, BIND acceptance, atomicity, locking, live reload. */
 import { execFile, execFileSync, spawn } from "node:child_process";
-import { cpSync, readdirSync, readFileSync } from "node:fs";
+import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -178,6 +178,46 @@ describe("lbdns zone", () => {
     expect(serialOf("example.com")).toBeGreaterThanOrEqual(s0 + 8);
     checkzone("example.com");
   });
+
+  it("loses no acknowledged edit with a stale lock, 12 concurrent editors and kill -9 (issue 18 #4)", async () => {
+    const acked: string[] = [];
+    for (let round = 0; round < 2; round++) {
+      // A lock left by a command killed earlier: every editor below finds it stale at once.
+      writeFileSync(join(tmp.dir, ".lbdns.lock"), "999999999\n");
+      const runs = Array.from({ length: 12 }, (_, i) => {
+        const name = `r${round}h${i}`;
+        const child = spawn(process.execPath, [
+          CLI,
+          "zone",
+          "add",
+          "example.com",
+          name,
+          "A",
+          `192.0.2.${i + 1}`,
+          "--zones",
+          tmp.dir,
+        ]);
+        let out = "";
+        child.stdout.on("data", (c: Buffer) => {
+          out += c.toString();
+        });
+        // Every fourth editor is killed at some point of its run.
+        if (i % 4 === 3) setTimeout(() => child.kill("SIGKILL"), 150 + i * 30);
+        return new Promise<void>((resolve) =>
+          child.on("exit", (code) => {
+            if (code === 0 && out.includes("added")) acked.push(name);
+            resolve();
+          }),
+        );
+      });
+      await Promise.all(runs);
+    }
+    expect(acked.length).toBeGreaterThanOrEqual(18);
+    const text = readFileSync(join(tmp.dir, "example.com.zone"), "utf8");
+    const lost = acked.filter((n) => !text.includes(`${n}.example.com.`));
+    expect(lost).toEqual([]);
+    checkzone("example.com");
+  }, 60_000);
 
   it("leaves the old or the new file, never a broken one, when killed mid-edit", async () => {
     const valid = new Set([readFileSync(join(tmp.dir, "example.com.zone"), "utf8")]);
