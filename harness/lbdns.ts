@@ -21,7 +21,14 @@ const LOG_LINES = 20_000;
  */
 export async function startServe(
   args: string[],
-  opts: { cpus?: string; timeoutMs?: number; onLine?: (line: string) => void; command?: string } = {},
+  opts: {
+    cpus?: string;
+    timeoutMs?: number;
+    onLine?: (line: string) => void;
+    command?: string;
+    /** Extra environment variables for the server. */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<Running> {
   // Parallel test files must not fight over the default admin port.
   const withAdmin = args.includes("--admin") ? args : [...args, "--admin", "127.0.0.1:0"];
@@ -31,6 +38,7 @@ export async function startServe(
     : [process.execPath, [CLI, "serve", ...withAdmin]];
   const proc = spawn(...pinned(opts.cpus, cmd, argv), {
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...opts.env },
   });
   const lines: Record<string, unknown>[] = [];
   let err = "";

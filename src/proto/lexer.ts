@@ -34,6 +34,13 @@ export class LexError extends UserError {
   }
 }
 
+/**
+ * A bound on one entry (from its first character to its last token), so a hostile file's
+ * giant line cannot make millions of tokens. Generous: the largest RDATA (65,535 octets) in the
+ * longest presentation form (\DDD, four characters an octet) fits.
+ */
+export const MAX_ENTRY_CHARS = 1 << 20;
+
 export function lex(source: string): Entry[] {
   return [...lexEntries(source)];
 }
@@ -46,6 +53,7 @@ export function* lexEntries(source: string): Generator<Entry> {
   let tokens: Token[] = [];
   let line = 1;
   let entryLine = 1;
+  let entryStart = 0;
   let depth = 0;
   let blankOwner = false;
   let atLineStart = true;
@@ -57,6 +65,7 @@ export function* lexEntries(source: string): Generator<Entry> {
     if (atLineStart && depth === 0) {
       blankOwner = c === " " || c === "\t";
       entryLine = line;
+      entryStart = i;
       atLineStart = false;
     }
     if (c === "\n") {
@@ -107,6 +116,8 @@ export function* lexEntries(source: string): Generator<Entry> {
       }
       i++;
       tokens.push({ text: source.slice(start + 1, i - 1), quoted: true, start, end: i });
+      if (i - entryStart > MAX_ENTRY_CHARS)
+        throw new LexError(`entry longer than ${MAX_ENTRY_CHARS} characters`, entryLine);
       continue;
     }
     const start = i;
@@ -127,6 +138,8 @@ export function* lexEntries(source: string): Generator<Entry> {
       i += t === "\\" && i + 1 < n ? 2 : 1;
     }
     tokens.push({ text: source.slice(start, i), quoted: false, start, end: i });
+    if (i - entryStart > MAX_ENTRY_CHARS)
+      throw new LexError(`entry longer than ${MAX_ENTRY_CHARS} characters`, entryLine);
   }
   if (depth !== 0) throw new LexError("unbalanced '(' at end of file", entryLine);
   if (tokens.length > 0) yield { tokens, blankOwner, line: entryLine, endLine: line };

@@ -9,13 +9,12 @@
  * that would change anything else (say, a TTL inherited by the next line) is refused.
  */
 
-import { readFileSync } from "node:fs";
 import { UserError } from "../lib/errors.js";
 import { lex } from "../proto/lexer.js";
 import { keyOf, parseName, presentName } from "../proto/name.js";
 import { formatRdata, parsePeriod, parseRdata, soaSerial } from "../proto/rdata.js";
 import { T, typeCode, typeName } from "../proto/types.js";
-import { parseZoneFile } from "./load.js";
+import { includeReader, parseZoneFile, readZoneText } from "./load.js";
 import { parseMasterFile, type ZoneRecord } from "./masterfile.js";
 import type { Zone } from "./zone.js";
 
@@ -29,8 +28,8 @@ export interface EditableZone {
 }
 
 export function readZone(file: string, origin: Buffer[]): EditableZone {
-  const text = readFileSync(file, "utf8");
-  const records = parseMasterFile(text, file, origin, (p) => readFileSync(p, "utf8"));
+  const text = readZoneText(file);
+  const records = parseMasterFile(text, file, origin, includeReader(file));
   return { file, text, origin, records };
 }
 

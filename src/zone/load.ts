@@ -4,10 +4,16 @@
  * the zone apex is always the file's origin. A broken file is rejected whole and reported; the
  * other zones still load.
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, realpathSync } from "node:fs";
+import { basename, dirname, join, sep } from "node:path";
 import { NameError, parseName } from "../proto/name.js";
-import { masterFileRecords, parseMasterFile, ZoneFileError, type ZoneRecord } from "./masterfile.js";
+import {
+  masterFileRecords,
+  parseMasterFile,
+  type ReadFile,
+  ZoneFileError,
+  type ZoneRecord,
+} from "./masterfile.js";
 import { Zone, ZoneError, type ZoneWarning } from "./zone.js";
 
 export interface ZoneLoadError {
@@ -34,23 +40,67 @@ export function originOfFile(file: string): string {
 }
 
 /**
+ * The largest zone file (or $INCLUDEd file) read: far above any real zone's presentation form
+ * per file, and below V8's string limit, so a huge file fails with a message, not an abort.
+ */
+export const MAX_ZONE_FILE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A zone file's text. Only a regular file is read: the open does not block (O_NONBLOCK, so a
+ * FIFO named *.zone cannot wedge the process) and fstat refuses FIFOs, devices (a symlink to
+ * /dev/zero) and directories before a byte is read; the size is bounded the same way.
+ */
+export function readZoneText(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new ZoneError(`${path}: not a regular file`);
+    if (st.size > MAX_ZONE_FILE_BYTES)
+      throw new ZoneError(`${path}: ${st.size} bytes is larger than the ${MAX_ZONE_FILE_BYTES}-byte limit`);
+    const buf = Buffer.allocUnsafe(st.size);
+    let got = 0;
+    while (got < st.size) {
+      const n = readSync(fd, buf, got, st.size - got, got);
+      if (n === 0) break; // truncated while we read: parse what is there, the checks judge it
+      got += n;
+    }
+    return buf.toString("utf8", 0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Reads $INCLUDE files only inside the zone's own directory, after resolving symlinks, so a zone
+ * file cannot make the server read (and log parts of) /proc/self/environ or another secret.
+ */
+export function includeReader(zoneFile: string): ReadFile {
+  let root: string | undefined;
+  return (path) => {
+    root ??= realpathSync(dirname(zoneFile));
+    const real = realpathSync(path);
+    if (real !== root && !real.startsWith(root + sep))
+      throw new Error(`it is outside the zones directory ${root}`);
+    return readZoneText(real);
+  };
+}
+
+/**
  * Parses and builds one zone file; throws ZoneFileError/ZoneError with file:line. Records go
  * into the zone as they are parsed, so a large file is never held as a record list.
  */
 export function loadZoneFile(file: string, source?: string): Zone {
   const origin = originOf(file);
-  const text = source ?? readFileSync(file, "utf8");
-  return new Zone(origin, file, masterFileRecords(text, file, origin, readInclude));
+  const text = source ?? readZoneText(file);
+  return new Zone(origin, file, masterFileRecords(text, file, origin, includeReader(file)));
 }
 
 /** Like loadZoneFile, also returning the parsed records (file and line of each), for editing. */
 export function parseZoneFile(file: string, source?: string): { zone: Zone; records: ZoneRecord[] } {
   const origin = originOf(file);
-  const records = parseMasterFile(source ?? readFileSync(file, "utf8"), file, origin, readInclude);
+  const records = parseMasterFile(source ?? readZoneText(file), file, origin, includeReader(file));
   return { zone: new Zone(origin, file, records), records };
 }
-
-const readInclude = (path: string) => readFileSync(path, "utf8");
 
 function originOf(file: string): Buffer[] {
   try {

@@ -240,6 +240,12 @@ export class Zone {
     if (existing?.includes(r.rdata)) return false;
     if (existing && r.type === T.SOA) throw zoneError(r, "more than one SOA record");
     if (existing && r.type === T.CNAME) throw zoneError(r, "more than one CNAME at one name");
+    if (
+      existing &&
+      existing.size >= 256 &&
+      wireSize(existing) + r.rdata.length + RR_OVERHEAD > MAX_RRSET_WIRE
+    )
+      throw zoneError(r, `the ${typeName(r.type)} RRset at ${r.key}. is larger than a DNS message can carry`);
     const set = node.add(r.type, r.ttl, r.rdata);
     if (set.ttl !== r.ttl) {
       // RFC 2181 §5.2: TTLs of one RRset must match; use the smallest so no copy outlives its data.
@@ -298,6 +304,19 @@ export class Zone {
       }
     }
   }
+}
+
+/**
+ * An RRset is answered whole or not at all (RFC 2181 §5), so one that cannot fit in a 65,535-byte
+ * message (header, question, each record's compressed owner and fixed fields) can never be served.
+ * The bound also keeps a hostile file's giant RRset from making loading quadratic.
+ */
+const MAX_RRSET_WIRE = 65_535 - 12 - 259;
+const RR_OVERHEAD = 12;
+function wireSize(set: RRset): number {
+  let n = 0;
+  for (const rdata of set.rdatas) n += rdata.length + RR_OVERHEAD;
+  return n;
 }
 
 const CNAME_COMPANIONS = new Set<number>([T.CNAME, T.RRSIG, T.NSEC]);

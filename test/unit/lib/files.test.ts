@@ -1,8 +1,8 @@
 import {
   existsSync,
   lstatSync,
-  readFileSync,
   readdirSync,
+  readFileSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
