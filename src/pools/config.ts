@@ -87,6 +87,10 @@ export function parsePools(text: string, file: string, zones: ZoneSet): PoolsCon
       doc.errors.map((e) => `line ${e.linePos?.[0]?.line ?? "?"}: ${e.message.split("\n")[0]}`),
     );
   }
+  // An empty file (or comments only) is what a truncated write leaves; taking it as "no pools"
+  // would silently drop every pool. No pools is written out: `pools: {}`.
+  if (doc.contents === null)
+    throw new PoolsError(file, ["the file is empty (a truncated write?); to serve no pools write 'pools: {}'"]);
   const raw: unknown = doc.toJS() ?? {};
   const top = poolsFileSchema.safeParse(raw);
   if (!top.success) throw new PoolsError(file, issues(top.error, [], raw));

@@ -187,6 +187,16 @@ describe("standalone (no Redis)", () => {
     );
     await waitFor(() => server!.logs().some((l) => l["msg"] === "zones reloaded"));
     expect((await dig(server.port, ["www.example.com"])).answer[0]!.data).toBe("192.0.2.11");
+
+    // Issue 18 #8: a 0-byte file, as a truncated write leaves it, is an error, not "no pools".
+    tmp.write("pools.yaml", "");
+    server.proc.kill("SIGHUP");
+    await waitFor(() => server!.logs().filter((l) => l["msg"] === "zones reloaded").length === 2);
+    expect(server.logs().some((l) => String(l["msg"]).includes("the file is empty (a truncated write?)"))).toBe(
+      true,
+    );
+    expect(server.logs().filter((l) => l["msg"] === "zones reloaded")[1]!["pools"]).toContain("web");
+    expect((await dig(server.port, ["www.example.com"])).answer[0]!.data).toBe("192.0.2.11");
   });
 });
 

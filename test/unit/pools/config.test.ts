@@ -17,6 +17,12 @@ function problems(yaml: string): string[] {
 }
 
 describe("pools.yaml validation", () => {
+  it("refuses an empty file (a truncated write) and accepts an explicit 'pools: {}' (issue 18 #8)", () => {
+    expect(problems("")).toEqual(["the file is empty (a truncated write?); to serve no pools write 'pools: {}'"]);
+    expect(problems("# only a comment\n")).toHaveLength(1);
+    expect(problems("pools: {}\n")).toEqual([]);
+  });
+
   it("accepts the documented example shape (docs/pools.md) with defaults filled in", () => {
     const cfg = parsePools(
       `regions: {east: [198.51.100.0/24, "2001:db8:e::/48"], west: [203.0.113.0/24]}
