@@ -1,5 +1,7 @@
 /** The real `lbdns` CLI (built into dist/) as a child process, for the tests and the bench. */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { CLI, pinned, waitFor } from "./procs.js";
 
 export interface Running {
@@ -7,6 +9,10 @@ export interface Running {
   port: number;
   /** Admin endpoint base URL, e.g. http://127.0.0.1:41234 (null with --admin off). */
   admin: string | null;
+  /** The admin endpoint's bearer token (null with --no-admin-token or --admin off). */
+  token: string | null;
+  /** `authorization` header for fetch() to the admin endpoint. */
+  auth: () => Record<string, string>;
   logs: () => Record<string, unknown>[];
   stderr: () => string;
   /** Sends a signal and resolves with the exit code. */
@@ -72,11 +78,14 @@ export async function startServe(
   );
   if (exitCode !== undefined) throw new Error(`lbdns exited with ${exitCode}: ${err}`);
   const serving = lines.find((l) => l["msg"] === "lbdns serving")!;
+  const token = serving["admin"] ? tokenOf(withAdmin) : null;
   const listen = (serving["listen"] as string[])[0]!;
   return {
     proc,
     port: Number(listen.slice(listen.lastIndexOf(":") + 1)),
     admin: serving["admin"] ? `http://${serving["admin"]}` : null,
+    token,
+    auth: (): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {}),
     logs: () => lines,
     stderr: () => err,
     stop: async (signal = "SIGTERM") => {
@@ -84,6 +93,19 @@ export async function startServe(
       return exited;
     },
   };
+}
+
+/** The token a server started with these arguments uses (see src/lib/token.ts). */
+function tokenOf(args: string[]): string | null {
+  const arg = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  if (args.includes("--no-admin-token")) return null;
+  const given = arg("--admin-token") ?? process.env["LBDNS_ADMIN_TOKEN"];
+  if (given) return given;
+  const file = arg("--admin-token-file") ?? join(arg("--zones") ?? "zones", ".admin-token");
+  return readFileSync(file, "utf8").trim();
 }
 
 /** `lbdns serve` without the admin endpoint, for the bench and the soak: the process, ready to answer. */

@@ -4,10 +4,11 @@
  *   GET  /v1/status    pools, members, their state and why
  *   GET  /metrics      Prometheus metrics
  *   GET  /healthz      liveness: 503 while no worker answers DNS
- * A bearer token is required when one is configured, and one must be configured to listen
- * anywhere but loopback.
+ * A bearer token is required (serve creates one in its token file unless told otherwise; only
+ * --no-admin-token on loopback turns it off), reports must be JSON, and cross-site requests from
+ * browsers are refused (see docs/security in the README).
  */
-import { timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { parseReport } from "../health/report.js";
 import type { HealthStore } from "../health/store.js";
@@ -43,22 +44,46 @@ function send(res: ServerResponse, code: number, body: unknown, type = "applicat
   res.end(text);
 }
 
+/**
+ * RFC 6750 bearer token, the scheme name case-insensitive (RFC 7235 §2.1). Both sides are hashed
+ * first so the comparison takes the same time whatever the given token's length.
+ */
 function authorised(req: IncomingMessage, token: string | null): boolean {
   if (token === null) return true;
-  const given = Buffer.from(req.headers.authorization ?? "");
-  const wanted = Buffer.from(`Bearer ${token}`);
-  return given.length === wanted.length && timingSafeEqual(given, wanted);
+  const m = /^bearer +(\S+) *$/i.exec(req.headers.authorization ?? "");
+  if (!m) return false;
+  const digest = (t: string) => createHash("sha256").update(t).digest();
+  return timingSafeEqual(digest(m[1]!), digest(token));
 }
 
-function readBody(req: IncomingMessage): Promise<string | null> {
+/**
+ * A browser page on any site can send a "simple" POST (text/plain, a form) to a loopback
+ * address, so reports must be JSON (which a cross-site page cannot send without a preflight the
+ * endpoint never grants), and a request a browser marks as cross-site is refused outright. The
+ * admin API has no browser clients.
+ */
+function crossSite(req: IncomingMessage): boolean {
+  const site = req.headers["sec-fetch-site"];
+  return (
+    req.headers.origin !== undefined || (site !== undefined && site !== "same-origin" && site !== "none")
+  );
+}
+
+function isJson(req: IncomingMessage): boolean {
+  return /^application\/json\s*(;|$)/i.test(req.headers["content-type"] ?? "");
+}
+
+/** The body, or "too large" (then the connection is closed after the 413). */
+function readBody(req: IncomingMessage): Promise<string | "too large" | null> {
+  if (Number(req.headers["content-length"] ?? 0) > MAX_BODY) return Promise.resolve("too large");
   return new Promise((resolve) => {
     let size = 0;
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY) {
-        resolve(null);
-        req.destroy();
+        req.removeAllListeners("data");
+        resolve("too large");
         return;
       }
       chunks.push(c);
@@ -79,10 +104,19 @@ export function startAdmin(
       return deps.live()
         ? send(res, 200, { ok: true })
         : send(res, 503, { ok: false, error: "no worker is answering DNS" });
-    if (!authorised(req, deps.token)) return send(res, 401, { error: "missing or wrong bearer token" });
+    if (crossSite(req)) return send(res, 403, { error: "cross-site requests are refused" });
+    if (!authorised(req, deps.token))
+      return send(res, 401, {
+        error: "missing or wrong bearer token (lbdns commands read it from the server's --admin-token-file)",
+      });
     if (req.method === "POST" && path === "/v1/reports") {
+      if (!isJson(req)) return send(res, 415, { error: "a report must be sent as application/json" });
       const body = await readBody(req);
-      if (body === null) return send(res, 413, { error: `body larger than ${MAX_BODY} bytes` });
+      if (body === null) return;
+      if (body === "too large") {
+        res.setHeader("connection", "close");
+        return send(res, 413, { error: `body larger than ${MAX_BODY} bytes` });
+      }
       const parsed = parseReport(body);
       if (!parsed.ok) return send(res, 400, { error: parsed.reason });
       const refused = deps.store.table.offer(parsed.report, "admin");

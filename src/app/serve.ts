@@ -6,6 +6,7 @@
 import cluster from "node:cluster";
 import { existsSync, statSync } from "node:fs";
 import { isIP } from "node:net";
+import { join } from "node:path";
 import { ProbeSet } from "../health/probe.js";
 import { redact, redisOptions } from "../health/redis-client.js";
 import { DEFAULT_REDIS_STORE, RedisHealthStore } from "../health/redis-store.js";
@@ -14,6 +15,7 @@ import { HealthTable } from "../health/table.js";
 import { UserError } from "../lib/errors.js";
 import { formatListen, type ListenAddress, parseListen } from "../lib/host-port.js";
 import { createLogger } from "../lib/logger.js";
+import { checkToken, serverToken } from "../lib/token.js";
 import { poolsFileFor } from "../pools/config.js";
 import type { PoolEnv } from "../pools/runtime.js";
 import { displayName } from "../proto/name.js";
@@ -38,7 +40,9 @@ export interface ServeOptions {
   redis?: string;
   redisPrefix: string;
   admin: string;
-  adminToken?: string;
+  /** A token; false for --no-admin-token; undefined for the token file. */
+  adminToken?: string | boolean;
+  adminTokenFile?: string;
   metrics?: string;
   logQueries: boolean;
   logLevel?: string;
@@ -87,6 +91,13 @@ function isLoopback(host: string): boolean {
   return host === "::1" || (isIP(host) === 4 && host.startsWith("127."));
 }
 
+/** The admin token: given, none (--no-admin-token), or the token file's (created when missing). */
+function adminTokenOf(opts: ServeOptions): string | null {
+  if (opts.adminToken === false) return null;
+  if (typeof opts.adminToken === "string") return checkToken(opts.adminToken, "--admin-token");
+  return serverToken(opts.adminTokenFile ?? join(opts.zones, ".admin-token"));
+}
+
 export async function serve(opts: ServeOptions): Promise<void> {
   if (!existsSync(opts.zones) || !statSync(opts.zones).isDirectory()) {
     throw new UserError(`zones directory '${opts.zones}' does not exist`);
@@ -96,10 +107,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const listens = opts.listen.map(listenArg);
   const admin = opts.admin === "off" ? null : listenArg(opts.admin);
   const metricsAt = opts.metrics ? listenArg(opts.metrics) : null;
-  const token = opts.adminToken ?? null;
-  if (admin && !isLoopback(admin.host) && !token) {
-    throw new UserError(`--admin ${opts.admin} is not loopback: set --admin-token (or LBDNS_ADMIN_TOKEN)`);
+  if (admin && !isLoopback(admin.host) && opts.adminToken === false) {
+    throw new UserError(`--admin ${opts.admin} is not loopback: --no-admin-token is for loopback only`);
   }
+
   let redisConnection: ReturnType<typeof redisOptions> | null = null;
   if (opts.redis) {
     try {
@@ -113,6 +124,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
     throw new UserError("--workers must be a positive integer or 'auto'");
   // One process (single), or a primary that forks workers which own the DNS sockets.
   const role = opts.workers === 1 ? "single" : isWorkerProcess() ? "worker" : "primary";
+  // Only the process that serves the admin endpoint needs (and creates) its token.
+  const token = admin && role !== "worker" ? adminTokenOf(opts) : null;
   const log =
     role === "worker"
       ? createLogger(opts.logLevel).child({ worker: cluster.worker?.id })

@@ -1,4 +1,5 @@
 /** `lbdns agent`: measure load and service health beside a server, and publish reports. */
+
 import { Command, Option } from "commander";
 import { Agent } from "../agent/agent.js";
 import { type AgentSpec, buildMembers, readAgentFile } from "../agent/config.js";
@@ -7,6 +8,7 @@ import { redisOptions } from "../health/redis-client.js";
 import { parseDuration } from "../lib/duration.js";
 import { UserError } from "../lib/errors.js";
 import { createLogger } from "../lib/logger.js";
+import { clientToken } from "../lib/token.js";
 import {
   collect,
   duration,
@@ -16,6 +18,7 @@ import {
   redisOption,
   redisPrefixOption,
   serverOption,
+  tokenFileOption,
   tokenOption,
 } from "./options.js";
 
@@ -25,6 +28,7 @@ export interface AgentOptions {
   redis?: string;
   server?: string;
   token?: string;
+  tokenFile: string;
   redisPrefix?: string;
   interval?: number;
   capacity?: number;
@@ -58,6 +62,8 @@ export function agentSpec(opts: AgentOptions): AgentSpec {
     throw new UserError("say where to publish: --redis URL (or LBDNS_REDIS_URL) or --server URL");
   if (redis && server) throw new UserError("--redis and --server are alternatives: give one");
   if (redis) redisOptions(redis);
+  // Only an agent posting to a server needs the admin token; a Redis agent has no token file.
+  const token = server ? clientToken(opts.token ?? file?.token, opts.tokenFile) : undefined;
   const intervalMs = opts.interval ?? file?.interval ?? 2_000;
   const timeoutMs = opts.timeout ?? file?.timeout ?? Math.min(intervalMs, 2_000);
   const members = file
@@ -69,7 +75,7 @@ export function agentSpec(opts: AgentOptions): AgentSpec {
   return {
     ...(redis ? { redis } : {}),
     ...(server ? { server } : {}),
-    ...((opts.token ?? file?.token) ? { token: opts.token ?? file?.token } : {}),
+    ...(token ? { token } : {}),
     prefix: opts.redisPrefix ?? file?.["redis-prefix"] ?? "lbdns:",
     intervalMs,
     expiryMs: opts.expiry ?? file?.expiry ?? 3 * intervalMs,
@@ -118,6 +124,7 @@ export function agentCommand(): Command {
     .addOption(redisPrefixOption(false))
     .addOption(serverOption("post to a server's admin endpoint instead"))
     .addOption(tokenOption())
+    .addOption(tokenFileOption())
     .option("--interval <duration>", "how often to measure and report (default: 2s)", duration("--interval"))
     .option("--capacity <n>", "capacity in load units (default: 100)", positive("--capacity"))
     .option(

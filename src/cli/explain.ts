@@ -1,6 +1,8 @@
 /** `lbdns explain`: asks a running server what it would answer now for a name, and why. */
+
 import { Command } from "commander";
-import { jsonOption, serverOption, tokenOption } from "./options.js";
+import { clientToken } from "../lib/token.js";
+import { jsonOption, serverOption, tokenFileOption, tokenOption } from "./options.js";
 import { fetchJson, pct } from "./status.js";
 
 interface Explained {
@@ -33,13 +35,13 @@ interface Explained {
 export async function explain(
   name: string,
   type: string | undefined,
-  opts: { server?: string; token?: string; json?: boolean; client?: string },
+  opts: { server?: string; token?: string; tokenFile: string; json?: boolean; client?: string },
 ): Promise<void> {
   const q = new URLSearchParams({ name, type: type ?? "A", ...(opts.client ? { client: opts.client } : {}) });
   const e = (await fetchJson(
     opts.server ?? "http://127.0.0.1:8053",
     `/v1/explain?${q}`,
-    opts.token,
+    clientToken(opts.token, opts.tokenFile),
   )) as Explained;
   if (opts.json) return void process.stdout.write(`${JSON.stringify(e)}\n`);
   const out = [
@@ -86,6 +88,7 @@ export function explainCommand(): Command {
     .option("--client <ip>", "the client (or ECS subnet address) asking: shows its region and sticky choice")
     .addOption(serverOption("a running server's admin endpoint").default("http://127.0.0.1:8053"))
     .addOption(tokenOption())
+    .addOption(tokenFileOption())
     .addOption(jsonOption())
     .action((name, type, opts) => explain(name, type, opts));
 }

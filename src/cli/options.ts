@@ -6,6 +6,7 @@
 import { availableParallelism } from "node:os";
 import { InvalidArgumentError, Option } from "commander";
 import { parseDuration } from "../lib/duration.js";
+import { DEFAULT_TOKEN_FILE } from "../lib/token.js";
 import { poolsFileFor } from "../pools/config.js";
 
 /** Repeatable options collect into an array. */
@@ -75,7 +76,15 @@ export const serverOption = (what: string) =>
   new Option("--server <url>", `${what}, e.g. http://127.0.0.1:8053`);
 
 export const tokenOption = () =>
-  new Option("--token <token>", "bearer token for --server").env("LBDNS_ADMIN_TOKEN");
+  new Option("--token <token>", "bearer token for --server (default: the one in --token-file)").env(
+    "LBDNS_ADMIN_TOKEN",
+  );
+
+/** The file `serve` keeps its admin token in (see lib/token.ts). */
+export const tokenFileOption = () =>
+  new Option("--token-file <path>", "file holding the server's admin token, as serve --admin-token-file")
+    .env("LBDNS_ADMIN_TOKEN_FILE")
+    .default(DEFAULT_TOKEN_FILE);
 
 export const jsonOption = () => new Option("--json", "JSON output");
 

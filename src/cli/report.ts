@@ -1,9 +1,11 @@
 /** `lbdns report`: publish one health report (handy for scripts, tests and manual overrides). */
+
 import { Command, Option } from "commander";
 import { postToServer, publishToRedis } from "../health/publish.js";
 import { createRedis, redact, redisOptions } from "../health/redis-client.js";
 import { type Report, type ReportStatus, reportSchema, STATUSES } from "../health/report.js";
 import { UserError } from "../lib/errors.js";
+import { clientToken } from "../lib/token.js";
 import {
   duration,
   number,
@@ -11,6 +13,7 @@ import {
   redisOption,
   redisPrefixOption,
   serverOption,
+  tokenFileOption,
   tokenOption,
 } from "./options.js";
 
@@ -24,6 +27,7 @@ export interface ReportOptions {
   redisPrefix: string;
   server?: string;
   token?: string;
+  tokenFile: string;
 }
 
 export async function report(opts: ReportOptions): Promise<void> {
@@ -45,7 +49,7 @@ export async function report(opts: ReportOptions): Promise<void> {
   }
   if (opts.server) {
     try {
-      await postToServer(opts.server, parsed.data, opts.token);
+      await postToServer(opts.server, parsed.data, clientToken(opts.token, opts.tokenFile));
     } catch (e) {
       throw new UserError(`could not post the report: ${(e as Error).message}`, 1);
     }
@@ -96,6 +100,7 @@ export function reportCommand(): Command {
     .addOption(redisPrefixOption(true))
     .addOption(serverOption("post to a server's admin endpoint instead"))
     .addOption(tokenOption())
+    .addOption(tokenFileOption())
     .action(async (opts) => {
       await report(opts);
     });

@@ -38,9 +38,20 @@ export function serveCommand(): Command {
       "serve Prometheus /metrics, /healthz and /readyz here (no auth: use a private address)",
     )
     .addOption(
-      new Option("--admin-token <token>", "bearer token for the admin endpoint (required off loopback)").env(
-        "LBDNS_ADMIN_TOKEN",
-      ),
+      new Option(
+        "--admin-token <token>",
+        "bearer token for the admin endpoint (default: the one in --admin-token-file)",
+      ).env("LBDNS_ADMIN_TOKEN"),
+    )
+    .addOption(
+      new Option(
+        "--admin-token-file <path>",
+        "file with the admin token, created (mode 0600, random) when missing; the client commands read it too (default: ZONES/.admin-token)",
+      ).env("LBDNS_ADMIN_TOKEN_FILE"),
+    )
+    .option(
+      "--no-admin-token",
+      "accept admin requests without a token (loopback only: any local process can then post reports)",
     )
     .option(
       "--rrl-rate <n>",
@@ -128,6 +139,7 @@ export function serveCommand(): Command {
         redisPrefix: opts.redisPrefix,
         admin: opts.admin,
         adminToken: opts.adminToken,
+        adminTokenFile: opts.adminTokenFile,
         metrics: opts.metrics,
         rrlRate: opts.rrlRate,
         rrlSlip: opts.rrlSlip,

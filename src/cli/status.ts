@@ -12,6 +12,7 @@ import { HealthTable } from "../health/table.js";
 import { UserError } from "../lib/errors.js";
 import { adminRequest } from "../lib/http.js";
 import { createLogger } from "../lib/logger.js";
+import { clientToken } from "../lib/token.js";
 import { loadPoolsFile, PoolsError, poolsFileFor } from "../pools/config.js";
 import { PoolSet } from "../pools/pool-set.js";
 import { buildZoneSet } from "../zone/reload.js";
@@ -21,6 +22,7 @@ import {
   redisOption,
   redisPrefixOption,
   serverOption,
+  tokenFileOption,
   tokenOption,
   zonesOption,
 } from "./options.js";
@@ -32,6 +34,7 @@ export interface StatusOptions {
   zones: string;
   pools?: string;
   token?: string;
+  tokenFile: string;
   json?: boolean;
   watch?: boolean;
 }
@@ -109,7 +112,11 @@ export async function status(opts: StatusOptions): Promise<void> {
     const s =
       opts.redis && !opts.server
         ? await localStatus(opts)
-        : ((await fetchJson(opts.server ?? "http://127.0.0.1:8053", "/v1/status", opts.token)) as Status);
+        : ((await fetchJson(
+            opts.server ?? "http://127.0.0.1:8053",
+            "/v1/status",
+            clientToken(opts.token, opts.tokenFile),
+          )) as Status);
     return opts.json ? `${JSON.stringify(s)}\n` : renderStatus(s);
   };
   if (!opts.watch) return void process.stdout.write(await once());
@@ -131,6 +138,7 @@ export function statusCommand(): Command {
     .addOption(zonesOption())
     .addOption(poolsOption())
     .addOption(tokenOption())
+    .addOption(tokenFileOption())
     .addOption(jsonOption())
     .option("--watch", "redraw every second")
     .action((opts) => status(opts));

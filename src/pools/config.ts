@@ -90,7 +90,9 @@ export function parsePools(text: string, file: string, zones: ZoneSet): PoolsCon
   // An empty file (or comments only) is what a truncated write leaves; taking it as "no pools"
   // would silently drop every pool. No pools is written out: `pools: {}`.
   if (doc.contents === null)
-    throw new PoolsError(file, ["the file is empty (a truncated write?); to serve no pools write 'pools: {}'"]);
+    throw new PoolsError(file, [
+      "the file is empty (a truncated write?); to serve no pools write 'pools: {}'",
+    ]);
   const raw: unknown = doc.toJS() ?? {};
   const top = poolsFileSchema.safeParse(raw);
   if (!top.success) throw new PoolsError(file, issues(top.error, [], raw));

@@ -118,7 +118,18 @@ describe("lbdns pool", () => {
       ["web-1", "10"],
       ["web-2", "10"],
     ] as const) {
-      await run(process.execPath, [CLI, "report", "--server", server.admin!, "--member", m, "--load", load]);
+      await run(process.execPath, [
+        CLI,
+        "report",
+        "--server",
+        server.admin!,
+        "--token",
+        server.token!,
+        "--member",
+        m,
+        "--load",
+        load,
+      ]);
     }
     expect((await pool("drain", "web", "web-1")).code).toBe(0);
     await waitFor(() => server!.logs().some((l) => l["msg"] === "zones reloaded"), 5_000, "reload");

@@ -57,6 +57,8 @@ const report = (m: string, load: number, status = "up") =>
     "report",
     "--server",
     server.admin!,
+    "--token",
+    server.token!,
     "--member",
     m,
     "--load",
@@ -128,7 +130,7 @@ describe("sticky answers", () => {
 describe("explain --client", () => {
   it("shows the client's region and the sticky choice", async () => {
     const cli = (...args: string[]) =>
-      run(process.execPath, [CLI, "explain", ...args, "--server", server.admin!]);
+      run(process.execPath, [CLI, "explain", ...args, "--server", server.admin!, "--token", server.token!]);
     expect((await cli("www.example.com", "A", "--client", "203.0.113.9")).stdout).toMatch(
       /client 203\.0\.113\.9: answered from region west: w1/,
     );

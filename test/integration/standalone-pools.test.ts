@@ -1,6 +1,6 @@
 /** No Redis: reports POSTed to the admin endpoint, built-in probes, status and metrics. */
 import { execFile } from "node:child_process";
-import { cpSync } from "node:fs";
+import { cpSync, readFileSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -67,13 +67,15 @@ describe("standalone (no Redis)", () => {
       "report",
       "--server",
       server.admin!,
+      "--token",
+      server.token!,
       "--member",
       "web-2",
       "--load",
       "30",
     ]);
     expect((await dig(server.port, ["www.example.com"])).answer[0]!.data).toBe("192.0.2.12");
-    const status = (await (await fetch(`${server.admin}/v1/status`)).json()) as {
+    const status = (await (await fetch(`${server.admin}/v1/status`, { headers: server.auth() })).json()) as {
       pools: { name: string; members: { id: string; reason: string; load: number | null }[] }[];
     };
     const web = status.pools.find((p) => p.name === "web")!;
@@ -81,10 +83,11 @@ describe("standalone (no Redis)", () => {
       ["web-1", "no-report", null],
       ["web-2", "available", 30],
     ]);
-    const metrics = await (await fetch(`${server.admin}/metrics`)).text();
+    const metrics = await (await fetch(`${server.admin}/metrics`, { headers: server.auth() })).text();
     expect(metrics).toMatch(/lbdns_pool_answers_total\{pool="web",source="member",member="web-2"\} 1/);
     const bad = await fetch(`${server.admin}/v1/reports`, {
       method: "POST",
+      headers: { ...server.auth(), "content-type": "application/json" },
       body: '{"v":1,"member":"web-1","status":"up","load":"high","ts":1}',
     });
     expect(bad.status).toBe(400);
@@ -105,34 +108,93 @@ describe("standalone (no Redis)", () => {
     expect(byMsg("pools with no available member at start: answering from their fallback")).toMatchObject([
       { level: 40, count: 30 },
     ]);
-    await run(process.execPath, [CLI, "report", "--server", server.admin!, "--member", "m7", "--load", "10"]);
+    await run(process.execPath, [
+      CLI,
+      "report",
+      "--server",
+      server.admin!,
+      "--token",
+      server.token!,
+      "--member",
+      "m7",
+      "--load",
+      "10",
+    ]);
     await waitFor(() => byMsg("pool answer source changed").length === 1);
     expect(byMsg("pool answer source changed")).toMatchObject([
       { pool: "p7", from: "servfail", to: "member" },
     ]);
   });
 
-  it("requires the bearer token when one is set, and refuses a public admin address without one", async () => {
+  it("requires a token by default, JSON bodies and same-site requests (issue 18 #9)", async () => {
     tmp.write("pools.yaml", POOLS);
-    server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0", "--admin-token", "s3cret"]);
-    const post = (auth?: string) =>
-      fetch(`${server!.admin}/v1/reports`, {
-        method: "POST",
-        headers: auth ? { authorization: auth } : {},
-        body: JSON.stringify({ v: 1, member: "web-1", status: "up", load: 1, ts: 1 }),
-      });
-    expect((await post()).status).toBe(401);
-    expect((await post("Bearer wrong!")).status).toBe(401);
-    expect((await post("Bearer s3cret")).status).toBe(202);
-    const refused = await run(process.execPath, [
-      CLI,
+    server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0"]);
+    // The default posture: a random token, in a file only its owner reads.
+    const tokenFile = join(tmp.dir, ".admin-token");
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+    expect(server.token).toMatch(/^[0-9a-f]{48}$/);
+    const report = JSON.stringify({ v: 1, member: "web-1", status: "up", load: 1, ts: 1 });
+    const post = (headers: Record<string, string>, body = report) =>
+      fetch(`${server!.admin}/v1/reports`, { method: "POST", headers, body }).then((r) => r.status);
+    const json = { "content-type": "application/json" };
+    expect(await post(json)).toBe(401);
+    expect(await post({ ...json, authorization: "Bearer wrong" })).toBe(401);
+    expect(await post({ ...json, authorization: "Bearer " })).toBe(401);
+    expect(await post({ ...json, authorization: `Bearer ${server.token}` })).toBe(202);
+    // RFC 7235 §2.1: the scheme name is case-insensitive.
+    expect(await post({ ...json, authorization: `bearer ${server.token}` })).toBe(202);
+    // What a hostile web page can send to a loopback address: a simple POST, or any cross-site request.
+    const auth = server.auth();
+    expect(await post({ ...auth, "content-type": "text/plain" })).toBe(415);
+    expect(await post({ ...auth, "content-type": "application/x-www-form-urlencoded" })).toBe(415);
+    expect(await post({ ...auth, ...json, origin: "https://evil.example" })).toBe(403);
+    expect(await post({ ...auth, ...json, "sec-fetch-site": "cross-site" })).toBe(403);
+    expect(await post({ ...auth, ...json }, "x".repeat(200_000))).toBe(413);
+    // The client commands find the token in the same file.
+    const viaFile = await runCli([
+      "report",
+      "--server",
+      server.admin!,
+      "--token-file",
+      tokenFile,
+      "--member",
+      "web-2",
+      "--load",
+      "2",
+    ]);
+    expect(viaFile.code).toBe(0);
+    const without = await runCli([
+      "report",
+      "--server",
+      server.admin!,
+      "--token-file",
+      join(tmp.dir, "none"),
+      "--member",
+      "web-2",
+      "--load",
+      "2",
+    ]);
+    expect(without.code).toBe(1);
+    expect(without.stderr).toMatch(/answered 401: missing or wrong bearer token/);
+    await server.stop();
+    // Restarted, the server keeps the token it made; a blank token is refused with one line.
+    server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0"]);
+    expect(server.token).toBe(readFileSync(tokenFile, "utf8").trim());
+    const blank = await runCli([
       "serve",
       "--zones",
       tmp.dir,
-      "--admin",
-      "0.0.0.0:0",
-    ]).catch((e) => e);
-    expect(refused.stderr).toMatch(/not loopback: set --admin-token/);
+      "--admin-token",
+      " ",
+      "--listen",
+      "127.0.0.1:0",
+    ]);
+    expect([blank.code, blank.stderr.trim()]).toEqual([
+      2,
+      "lbdns: --admin-token: a token must be non-blank, without spaces",
+    ]);
+    const open = await runCli(["serve", "--zones", tmp.dir, "--admin", "0.0.0.0:0", "--no-admin-token"]);
+    expect(open.stderr).toMatch(/not loopback: --no-admin-token is for loopback only/);
   });
 
   it("probes members with built-in checks, with rise and fall", async () => {
@@ -175,6 +237,8 @@ describe("standalone (no Redis)", () => {
       "report",
       "--server",
       server.admin!,
+      "--token",
+      server.token!,
       "--member",
       "web-1",
       "--load",
@@ -192,9 +256,9 @@ describe("standalone (no Redis)", () => {
     tmp.write("pools.yaml", "");
     server.proc.kill("SIGHUP");
     await waitFor(() => server!.logs().filter((l) => l["msg"] === "zones reloaded").length === 2);
-    expect(server.logs().some((l) => String(l["msg"]).includes("the file is empty (a truncated write?)"))).toBe(
-      true,
-    );
+    expect(
+      server.logs().some((l) => String(l["msg"]).includes("the file is empty (a truncated write?)")),
+    ).toBe(true);
     expect(server.logs().filter((l) => l["msg"] === "zones reloaded")[1]!["pools"]).toContain("web");
     expect((await dig(server.port, ["www.example.com"])).answer[0]!.data).toBe("192.0.2.11");
   });
@@ -208,7 +272,8 @@ describe("status and explain", () => {
       "--listen",
       "127.0.0.1:0",
     ]);
-    const cli = (...args: string[]) => run(process.execPath, [CLI, ...args, "--server", server!.admin!]);
+    const cli = (...args: string[]) =>
+      run(process.execPath, [CLI, ...args, "--server", server!.admin!, "--token", server!.token!]);
     await cli("report", "--member", "web-1", "--load", "25");
     await cli("report", "--member", "web-2", "--load", "75");
     await cli("report", "--member", "web-3", "--load", "195");
@@ -314,7 +379,17 @@ describe("--metrics", () => {
     expect(text).toMatch(/# TYPE lbdns_query_duration_seconds histogram/);
     // Members by state, and report ages counted now, not at the last rebuild.
     expect(text).toMatch(/lbdns_pool_members\{pool="web",reason="no-report"\} 3/);
-    await runCli(["report", "--server", server.admin!, "--member", "web-1", "--load", "25"]);
+    await runCli([
+      "report",
+      "--server",
+      server.admin!,
+      "--token",
+      server.token!,
+      "--member",
+      "web-1",
+      "--load",
+      "25",
+    ]);
     await new Promise((r) => setTimeout(r, 300));
     const later = await (await fetch(`${base}/metrics`)).text();
     expect(later).toMatch(/lbdns_pool_members\{pool="web",reason="available"\} 1/);

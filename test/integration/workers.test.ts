@@ -52,9 +52,21 @@ it("answers from every worker, relays admin reports to all, sums metrics, replac
   expect(answeredBy.size).toBe(2);
 
   // A report POSTed to the primary reaches both workers.
-  expect((await runCli(["report", "--server", server.admin!, "--member", "web-3", "--load", "1"])).code).toBe(
-    0,
-  );
+  expect(
+    (
+      await runCli([
+        "report",
+        "--server",
+        server.admin!,
+        "--token",
+        server.token!,
+        "--member",
+        "web-3",
+        "--load",
+        "1",
+      ])
+    ).code,
+  ).toBe(0);
   await waitFor(async () => (await wwwOverTcp()) === "192.0.2.13", 5_000, "the report answered");
   for (let i = 0; i < 6; i++) expect(await wwwOverTcp()).toBe("192.0.2.13");
 

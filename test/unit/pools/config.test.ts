@@ -18,7 +18,9 @@ function problems(yaml: string): string[] {
 
 describe("pools.yaml validation", () => {
   it("refuses an empty file (a truncated write) and accepts an explicit 'pools: {}' (issue 18 #8)", () => {
-    expect(problems("")).toEqual(["the file is empty (a truncated write?); to serve no pools write 'pools: {}'"]);
+    expect(problems("")).toEqual([
+      "the file is empty (a truncated write?); to serve no pools write 'pools: {}'",
+    ]);
     expect(problems("# only a comment\n")).toHaveLength(1);
     expect(problems("pools: {}\n")).toEqual([]);
   });
