@@ -1,8 +1,13 @@
 /**
  * The agent loop: every interval, for each member, sample the load sources and run the checks
- * (in parallel, each bounded by its timeout), then publish one report. Checks set the status
- * through rise/fall damping; load sources only fill the load and metrics. On stop the agent
- * publishes `drain` (or `down`) so lbdns stops sending new clients before the process goes.
+ * (in parallel, each bounded by a deadline), then publish one report. Checks set the status
+ * through rise/fall damping; load sources only fill the load and metrics. Members run on their
+ * own: a member whose round is still running skips a tick, and the others carry on. On stop the
+ * agent publishes `drain` (or `down`) so lbdns stops sending new clients before the process goes.
+ *
+ * Capacity: `--capacity` (or the config's) goes into every report and overrides pools.yaml.
+ * Without it a report carries no capacity, so the pool's value stands, except for a fraction
+ * load source (loadavg, cpu), whose load is expressed in percent of a capacity of 100.
  */
 import type { Logger } from "pino";
 import { runCheck } from "../health/checks.js";
@@ -12,7 +17,8 @@ import type { AgentSpec, CheckSpec, MemberSpec } from "./config.js";
 import { isFraction, LoadSampler, metricName, parseLoadSource } from "./load.js";
 import type { Publisher } from "./publisher.js";
 
-const DEFAULT_CAPACITY = 100;
+/** The capacity a fraction load source is scaled to when none is given: load in percent. */
+const PERCENT = 100;
 
 class MemberAgent {
   private readonly samplers: LoadSampler[];
@@ -21,6 +27,7 @@ class MemberAgent {
   private lastStatus: ReportStatus | undefined;
   private failing = false;
   private warnedNoLoad = false;
+  private round: Promise<void> | null = null;
   published = 0;
 
   constructor(
@@ -37,11 +44,22 @@ class MemberAgent {
     this.checks = spec.checks.map((c) => ({ spec: c, damper: new RiseFall(agent.rise, agent.fall) }));
   }
 
-  private get capacity(): number {
-    return this.spec.capacity ?? DEFAULT_CAPACITY;
+  /**
+   * One round for this member; a tick while one runs is skipped (a stop waits for it and then
+   * runs its own), so one member's slow checks never delay another's reports.
+   */
+  tick(override?: ReportStatus): Promise<void> {
+    if (this.round) {
+      if (override === undefined) return this.round;
+      return this.round.then(() => this.tick(override));
+    }
+    this.round = this.measureAndPublish(override).finally(() => {
+      this.round = null;
+    });
+    return this.round;
   }
 
-  async tick(override?: ReportStatus): Promise<void> {
+  private async measureAndPublish(override?: ReportStatus): Promise<void> {
     const [samples, rtts] = await Promise.all([
       Promise.all(this.samplers.map((s) => s.sample())),
       Promise.all(
@@ -63,11 +81,14 @@ class MemberAgent {
     ]);
     const metrics: Record<string, number> = {};
     let load: number | undefined;
+    let fraction = false;
     this.samplers.forEach((s, i) => {
       const v = samples[i];
       if (v === undefined) return;
       metrics[s.metric] = v;
-      load ??= isFraction(s.spec) ? v * this.capacity : v;
+      if (load !== undefined) return;
+      fraction = isFraction(s.spec);
+      load = fraction ? v * (this.spec.capacity ?? PERCENT) : v;
     });
     const ok = rtts.filter((r): r is number => r !== undefined);
     if (ok.length > 0)
@@ -82,12 +103,13 @@ class MemberAgent {
       return;
     }
     this.lastLoad = load;
+    const capacity = this.spec.capacity ?? (fraction ? PERCENT : undefined);
     const report: Report = {
       v: 1,
       member: this.spec.member,
       status,
       load: Math.round(load * 1000) / 1000,
-      capacity: this.capacity,
+      ...(capacity === undefined ? {} : { capacity }),
       ts: Date.now(),
       interval: this.agent.intervalMs,
       metrics,
@@ -111,8 +133,6 @@ class MemberAgent {
 export class Agent {
   private readonly members: MemberAgent[];
   private timer: NodeJS.Timeout | null = null;
-  private round: Promise<void> = Promise.resolve();
-  private busy = false;
 
   constructor(
     private readonly spec: AgentSpec,
@@ -135,21 +155,9 @@ export class Agent {
     this.timer = setInterval(() => void this.tick(), this.spec.intervalMs);
   }
 
-  /**
-   * One round for every member. An interval tick that finds a round still running is skipped, so
-   * slow checks never pile up; the final (stop) round always runs, after the current one.
-   */
+  /** A round for every member, each on its own (see MemberAgent.tick). */
   tick(override?: ReportStatus): Promise<void> {
-    if (this.busy && override === undefined) return this.round;
-    this.round = this.round.then(async () => {
-      this.busy = true;
-      try {
-        await Promise.all(this.members.map((m) => m.tick(override)));
-      } finally {
-        this.busy = false;
-      }
-    });
-    return this.round;
+    return Promise.all(this.members.map((m) => m.tick(override))).then(() => {});
   }
 
   publishedCount(): number {

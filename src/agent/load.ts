@@ -9,7 +9,7 @@
  *   cmd:COMMAND    a command (sh -c) that prints a number
  */
 
-import { execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { UserError } from "../lib/errors.js";
@@ -112,6 +112,36 @@ export async function establishedConnections(port: number): Promise<number | und
   return readAny ? count : undefined;
 }
 
+/** The most output a load source may produce: a number, with room to spare. */
+const MAX_OUTPUT = 65_536;
+
+async function readCapped(body: ReadableStream<Uint8Array>, max: number): Promise<string | undefined> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return Buffer.concat(chunks).toString("utf8");
+      size += value.length;
+      if (size > max) return undefined;
+      chunks.push(value);
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+}
+
+/** Kills a process group (the command and everything it started); gone already is fine. */
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // the group has exited
+  }
+}
+
 export class LoadSampler {
   private lastCpu: CpuTimes | undefined;
 
@@ -144,11 +174,13 @@ export class LoadSampler {
     }
   }
 
+  /** The signal is a deadline for the whole exchange, body included; the body is capped. */
   private async fromHttp(url: string, field: string[] | null): Promise<number | undefined> {
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs) });
-      if (!res.ok) return undefined;
-      const text = await res.text();
+      if (!res.ok || !res.body) return undefined;
+      const text = await readCapped(res.body, MAX_OUTPUT);
+      if (text === undefined) return undefined;
       if (!field) return finite(Number(text.trim()));
       let v: unknown = JSON.parse(text);
       for (const k of field) v = (v as Record<string, unknown> | null)?.[k];
@@ -158,11 +190,34 @@ export class LoadSampler {
     }
   }
 
+  /**
+   * The command runs in its own process group, and at the deadline the whole group is killed:
+   * killing only /bin/sh would leave its children (a hung curl, a sleep) piling up.
+   */
   private fromCommand(command: string): Promise<number | undefined> {
     return new Promise((resolve) => {
-      execFile("/bin/sh", ["-c", command], { timeout: this.timeoutMs, maxBuffer: 65_536 }, (err, stdout) => {
-        const text = String(stdout).trim();
-        resolve(err || text === "" ? undefined : finite(Number(text)));
+      const child = spawn("/bin/sh", ["-c", command], {
+        detached: true,
+        stdio: ["ignore", "pipe", "ignore"],
+      });
+      let out = "";
+      let settled = false;
+      const finish = (value: number | undefined) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        killGroup(child.pid);
+        resolve(value);
+      };
+      const deadline = setTimeout(() => finish(undefined), this.timeoutMs);
+      child.stdout.on("data", (c: Buffer) => {
+        out += c.toString();
+        if (out.length > MAX_OUTPUT) finish(undefined);
+      });
+      child.on("error", () => finish(undefined));
+      child.on("close", (code) => {
+        const text = out.trim();
+        finish(code !== 0 || text === "" ? undefined : finite(Number(text)));
       });
     });
   }

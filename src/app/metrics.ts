@@ -95,6 +95,24 @@ export function createMetrics(
       this.inc(env.table.rejected);
     },
   });
+  new Counter({
+    name: "lbdns_log_lines_suppressed_total",
+    help: "Warnings about bad input (bad or oversized reports) not logged because of the global log limit",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(env.table.warnings.suppressed + store.suppressed);
+    },
+  });
+  new Counter({
+    name: "lbdns_health_reports_oversized_total",
+    help: "Health keys in Redis skipped because their value is larger than a report can be",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(store.oversized);
+    },
+  });
   new Gauge({
     name: "lbdns_health_store_connected",
     aggregator: "min", // with --workers: every worker holds the same view

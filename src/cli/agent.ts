@@ -101,6 +101,14 @@ export async function agent(opts: AgentOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "stop requested");
+    // Every check, load source and publish has its own deadline, so this is only a last resort.
+    setTimeout(
+      () => {
+        log.error("could not stop in time; exiting without the final report");
+        process.exit(1);
+      },
+      spec.drainGraceMs + 3 * spec.timeoutMs + 10_000,
+    ).unref();
     running.stop().then(
       () => process.exit(0),
       (err) => {
@@ -126,7 +134,11 @@ export function agentCommand(): Command {
     .addOption(tokenOption())
     .addOption(tokenFileOption())
     .option("--interval <duration>", "how often to measure and report (default: 2s)", duration("--interval"))
-    .option("--capacity <n>", "capacity in load units (default: 100)", positive("--capacity"))
+    .option(
+      "--capacity <n>",
+      "capacity in load units, sent in every report and overriding pools.yaml (default: none, so the pool's capacity stands; 100 for loadavg and cpu, which report percent)",
+      positive("--capacity"),
+    )
     .option(
       "--load <source>",
       "load source, repeatable; the first is the load, all go to metrics: loadavg, cpu, conns:PORT, http:URL[#field], cmd:COMMAND (default: loadavg)",

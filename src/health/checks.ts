@@ -1,7 +1,8 @@
 /**
  * Service checks shared by the server's built-in probes and the agent: TCP connect, HTTP GET
  * (2xx/3xx), SMTP banner (220, then QUIT). Each resolves with the round-trip time or rejects with
- * a short reason, and never outlives its timeout.
+ * a short reason, and never outlives its timeout: the timeout is a deadline for the whole check,
+ * not an idle timer, so an endpoint that trickles a byte a second cannot hold it open.
  */
 import { type IncomingMessage, request } from "node:http";
 import { connect } from "node:net";
@@ -25,11 +26,13 @@ export function runCheck(t: CheckTarget): Promise<number> {
   return new Promise((resolve, reject) => {
     let banner = "";
     const socket = connect({ host: t.host, port: t.port });
+    const deadline = setTimeout(() => fail(`timeout after ${t.timeoutMs} ms`), t.timeoutMs);
+    socket.on("close", () => clearTimeout(deadline));
     const fail = (reason: string) => {
+      clearTimeout(deadline);
       socket.destroy();
       reject(new Error(reason));
     };
-    socket.setTimeout(t.timeoutMs, () => fail(`timeout after ${t.timeoutMs} ms`));
     socket.on("error", (e) => fail(e.message));
     socket.on("connect", () => {
       if (t.type === "tcp") {
@@ -45,8 +48,10 @@ export function runCheck(t: CheckTarget): Promise<number> {
       }
       if (!banner.startsWith("220")) return fail(`SMTP banner is '${banner.split("\r")[0]!.slice(0, 60)}'`);
       const rtt = done();
+      clearTimeout(deadline);
       socket.end("QUIT\r\n");
-      socket.setTimeout(0);
+      // The QUIT exchange is not waited for; a server that never closes is closed by us.
+      setTimeout(() => socket.destroy(), 1_000).unref();
       resolve(rtt);
     });
     socket.on("end", () => {
@@ -75,10 +80,13 @@ function httpCheck(t: CheckTarget): Promise<void> {
         body.includes(t.expect!) ? resolve() : reject(new Error(`body does not contain '${t.expect}'`)),
       );
       res.on("error", reject);
+      res.on("close", () => reject(new Error("connection closed before the body ended")));
     };
     const req = t.url
       ? request(t.url, options, onResponse)
       : request({ ...options, host: t.host, port: t.port, path: t.path ?? "/" }, onResponse);
+    const deadline = setTimeout(() => req.destroy(new Error(`timeout after ${t.timeoutMs} ms`)), t.timeoutMs);
+    req.on("close", () => clearTimeout(deadline));
     req.on("timeout", () => req.destroy(new Error(`timeout after ${t.timeoutMs} ms`)));
     req.on("error", reject);
     req.end();

@@ -134,6 +134,8 @@ export function backoff(attempt: number): number {
  *   a per-agent ACL user that may only SET and PUBLISH.
  * - once: one command and done (`lbdns report`): no retries, no reconnects, no ready check.
  */
+const COMMAND_TIMEOUT_MS = 2_000;
+
 export type RedisRole = "store" | "subscriber" | "publisher" | "once";
 
 export function createRedis(connection: RedisOptions, role: RedisRole): Redis {
@@ -144,6 +146,7 @@ export function createRedis(connection: RedisOptions, role: RedisRole): Redis {
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
       connectTimeout: 3_000,
+      commandTimeout: COMMAND_TIMEOUT_MS,
       enableReadyCheck: false,
     });
   }
@@ -154,6 +157,9 @@ export function createRedis(connection: RedisOptions, role: RedisRole): Redis {
     maxRetriesPerRequest: 1,
     retryStrategy: backoff,
     connectTimeout: 2_000,
+    // A frozen Redis (SIGSTOP, a dead network) answers nothing: a command fails after this, so a
+    // resync or an agent's drain is never stuck on it. SUBSCRIBE waits for its connection instead.
+    ...(role === "subscriber" ? {} : { commandTimeout: COMMAND_TIMEOUT_MS }),
     ...(role === "publisher" ? { enableReadyCheck: false } : {}),
   });
 }

@@ -8,6 +8,7 @@
  */
 import type { Redis, RedisOptions } from "ioredis";
 import type { Logger } from "pino";
+import { LimitedLog } from "../lib/log-limit.js";
 import { createRedis } from "./redis-client.js";
 import type { HealthStore } from "./store.js";
 import type { HealthTable } from "./table.js";
@@ -23,6 +24,9 @@ export const DEFAULT_REDIS_STORE: RedisStoreOptions = {
   resyncMs: 5_000,
   startWaitMs: 3_000,
 };
+
+/** The largest health key value read; a real report is a few hundred bytes. */
+export const MAX_REPORT_BYTES = 16_384;
 
 export function healthKey(prefix: string, member: string): string {
   return `${prefix}health:${member}`;
@@ -50,6 +54,15 @@ export class RedisHealthStore implements HealthStore {
   /** Members whose key is being read after a notification; true: notified again meanwhile. */
   private readonly reading = new Map<string, boolean>();
   lastSyncAt: number | null = null;
+  oversized = 0;
+  private lastResyncOk = false;
+  get suppressed(): number {
+    return this.warnings.suppressed;
+  }
+  /** Its own log limit, so a flood of bad reports cannot hide a huge key (and the reverse). */
+  readonly warnings: LimitedLog;
+  /** The server's Redis user may not run GETRANGE (an ACL from before it was needed): MGET then. */
+  private noGetrange = false;
 
   constructor(
     readonly table: HealthTable,
@@ -57,6 +70,7 @@ export class RedisHealthStore implements HealthStore {
     private readonly options: RedisStoreOptions,
     private readonly log: Logger,
   ) {
+    this.warnings = new LimitedLog(log, table.clock);
     this.client = createRedis(connection, "store");
     this.subscriber = createRedis(connection, "subscriber");
     for (const [name, conn] of [
@@ -85,6 +99,9 @@ export class RedisHealthStore implements HealthStore {
     // Subscribe on every (re)connect: a subscriber that could not connect at start has nothing
     // for ioredis to resubscribe, and would otherwise wait on the periodic resync forever.
     this.subscriber.on("ready", () => void this.subscribe());
+    this.client.on("close", () => {
+      this.lastResyncOk = false;
+    });
     this.subscriber.on("close", () => {
       this.isSubscribed = false;
     });
@@ -109,8 +126,12 @@ export class RedisHealthStore implements HealthStore {
     return this.isSubscribed && this.subscriber.status === "ready";
   }
 
+  /**
+   * Connected and answering: the socket can stay open while Redis answers nothing (frozen by
+   * SIGSTOP, a half-dead network), so the last resync must also have worked.
+   */
   connected(): boolean {
-    return this.client.status === "ready";
+    return this.client.status === "ready" && this.lastResyncOk;
   }
 
   async start(): Promise<void> {
@@ -139,8 +160,7 @@ export class RedisHealthStore implements HealthStore {
     }
     this.reading.set(member, false);
     const key = healthKey(this.options.prefix, member);
-    this.client
-      .mget(key)
+    this.read([key])
       .then(([value]) => {
         if (value !== null && value !== undefined) this.table.offerText(value, key, 0, member);
       })
@@ -172,7 +192,7 @@ export class RedisHealthStore implements HealthStore {
         const [next, keys] = await this.client.scan(cursor, "MATCH", match, "COUNT", 1000);
         cursor = next;
         if (keys.length === 0) continue;
-        const values = await this.client.mget(...keys);
+        const values = await this.read(keys);
         const head = `${this.options.prefix}health:`;
         for (let i = 0; i < keys.length; i++) {
           const v = values[i];
@@ -181,9 +201,42 @@ export class RedisHealthStore implements HealthStore {
         }
       } while (cursor !== "0");
       this.lastSyncAt = this.table.clock();
+      this.lastResyncOk = true;
     } catch (err) {
-      this.log.debug({ err: (err as Error).message }, "resync failed");
+      this.lastResyncOk = false;
+      this.warnings.warn({ err: (err as Error).message }, "health resync failed");
     }
+  }
+
+  /**
+   * The values of `keys` (null: missing, not a string, or too large). A report is a few hundred
+   * bytes, so at most MAX_REPORT_BYTES + 1 are fetched per key (GETRANGE), whatever a writer put
+   * there: one huge value must not cost the server its memory or every resync.
+   */
+  private async read(keys: string[]): Promise<(string | null)[]> {
+    if (this.noGetrange) return this.client.mget(...keys);
+    const pipe = this.client.pipeline();
+    for (const k of keys) pipe.getrange(k, 0, MAX_REPORT_BYTES);
+    const replies = (await pipe.exec()) ?? [];
+    if (replies.some(([err]) => err?.message.startsWith("NOPERM"))) {
+      this.noGetrange = true;
+      this.log.warn(
+        "the Redis user may not run GETRANGE, so report sizes are not bounded; grant +getrange (docs/health-reports.md)",
+      );
+      return this.client.mget(...keys);
+    }
+    return replies.map(([err, value], i) => {
+      if (err || typeof value !== "string" || value === "") return null;
+      if (value.length > MAX_REPORT_BYTES) {
+        this.oversized++;
+        this.warnings.warn(
+          { key: keys[i], limit: MAX_REPORT_BYTES },
+          "skipping a health key larger than any report",
+        );
+        return null;
+      }
+      return value;
+    });
   }
 
   async stop(): Promise<void> {

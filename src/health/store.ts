@@ -12,12 +12,18 @@ export interface HealthStore {
   connected(): boolean;
   /** Monotonic time of the last complete load from the source; null before one, or with no source. */
   readonly lastSyncAt: number | null;
+  /** Values skipped as larger than any report can be (Redis only). */
+  readonly oversized: number;
+  /** Log lines held back by the store's own log limit. */
+  readonly suppressed: number;
 }
 
 /** No Redis: fed by the admin endpoint (POST /v1/reports) and built-in probes. */
 export class MemoryHealthStore implements HealthStore {
   readonly kind = "memory" as const;
   readonly lastSyncAt = null;
+  readonly oversized = 0;
+  readonly suppressed = 0;
   constructor(readonly table: HealthTable) {}
   async start(): Promise<void> {}
   async stop(): Promise<void> {}

@@ -4,11 +4,12 @@
  * Freshness is counted from when a *new* report arrived (a `ts` or content not seen before for
  * that member), on this server's monotonic clock. Re-reading the same report (a resync) does not
  * refresh it, and the agent's `ts` is never compared with our clock, so a dead agent goes stale on
- * time whatever its clock says. Bad reports are logged at most once per source per minute and
- * never replace good data.
+ * time whatever its clock says. Bad reports never replace good data, and are logged through a
+ * global limit (lib/log-limit.ts).
  */
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
+import { LimitedLog } from "../lib/log-limit.js";
 import { parseReport, type Report } from "./report.js";
 
 export interface HealthEntry {
@@ -21,19 +22,20 @@ export type HealthListener = (member: string) => void;
 
 export const monotonicNow = (): number => performance.now();
 
-const GARBAGE_LOG_INTERVAL_MS = 60_000;
-
 export class HealthTable {
   private readonly entries = new Map<string, HealthEntry>();
   private readonly listeners: HealthListener[] = [];
-  private readonly garbageLogged = new Map<string, number>();
   private known: ReadonlySet<string> | null = null;
   rejected = 0;
+  /** Warnings about bad input, bounded overall (a flood of garbage keys costs a few lines). */
+  readonly warnings: LimitedLog;
 
   constructor(
-    private readonly log: Logger,
+    log: Logger,
     readonly clock: () => number = monotonicNow,
-  ) {}
+  ) {
+    this.warnings = new LimitedLog(log, clock);
+  }
 
   /** Member ids that pools.yaml defines; reports for others are ignored. */
   setKnownMembers(ids: ReadonlySet<string>): void {
@@ -94,12 +96,7 @@ export class HealthTable {
 
   private reject(source: string, reason: string): void {
     this.rejected++;
-    const now = this.clock();
-    const last = this.garbageLogged.get(source);
-    if (last !== undefined && now - last < GARBAGE_LOG_INTERVAL_MS) return;
-    if (this.garbageLogged.size > 10_000) this.garbageLogged.clear();
-    this.garbageLogged.set(source, now);
-    this.log.warn({ source, reason }, "ignoring bad health report");
+    this.warnings.warn({ source, reason }, "ignoring bad health report");
   }
 }
 

@@ -1,5 +1,5 @@
 /** `lbdns agent` against real listeners and a real Redis, and the whole loop through lbdns serve to dig. */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { cpSync } from "node:fs";
 import { createServer as createHttp } from "node:http";
 import { createServer, type Server, type Socket } from "node:net";
@@ -223,6 +223,137 @@ members:
     expect(a.logs().trim()).toBe(
       "lbdns: unknown load source 'memory' (loadavg, cpu, conns:PORT, http:URL[#field], cmd:COMMAND)",
     );
+  });
+});
+
+describe("hostile endpoints and a frozen Redis (issue 18 #5, #16, #18, #19)", () => {
+  it("bounds a trickling HTTP and SMTP check, keeps the other member reporting, and still drains on SIGTERM", async () => {
+    const trickle: NodeJS.Timeout[] = [];
+    closers.push(() => {
+      for (const t of trickle) clearInterval(t);
+    });
+    // Each sends one byte a second and never finishes: an idle timer never fires on them.
+    const http = createHttp((_req, res) => {
+      res.writeHead(200, { "content-type": "text/plain" });
+      trickle.push(setInterval(() => res.write("1"), 200));
+    });
+    await new Promise<void>((r) => http.listen(0, "127.0.0.1", () => r()));
+    closers.push(() => http.close());
+    http.unref();
+    const httpPort = (http.address() as { port: number }).port;
+    const smtp = await tcpListener(0, (s) => {
+      trickle.push(setInterval(() => s.write("2"), 200));
+    });
+    tmp.write(
+      "agent.yaml",
+      `redis: ${redis.url}
+interval: 300ms
+timeout: 500ms
+expiry: 30s
+members:
+  - member: slow
+    load: ["http:http://127.0.0.1:${httpPort}/load"]
+    check: ["http:http://127.0.0.1:${httpPort}/", "smtp:127.0.0.1:${smtp.port}"]
+  - member: quick
+    load: ["cmd:echo 5"]
+`,
+    );
+    const a = startAgent(["--config", join(tmp.dir, "agent.yaml")]);
+    // The quick member's reports keep coming, their ts moving, whatever the slow one does.
+    await waitFor(async () => (await reportOf("quick")) !== null, 5_000);
+    const first = Number((await reportOf("quick"))!["ts"]);
+    await waitFor(async () => Number((await reportOf("quick"))!["ts"]) > first + 1_000, 5_000);
+    a.proc.kill("SIGTERM");
+    const code = await Promise.race([a.exited, new Promise((r) => setTimeout(() => r("hung"), 8_000))]);
+    expect(code).toBe(0);
+    expect((await reportOf("quick"))!["status"]).toBe("drain");
+  }, 30_000);
+
+  it("kills a timed-out cmd: load source's whole process group", async () => {
+    // A sleep of a duration nothing else uses marks the grandchildren ("^sleep": not the sh around them).
+    const marker = `sleep 37.${process.pid}`;
+    const a = startAgent([
+      "--member",
+      "web-1",
+      "--redis",
+      redis.url,
+      "--interval",
+      "200ms",
+      "--timeout",
+      "300ms",
+      "--load",
+      `cmd:sh -c 'exec -a ${marker} sleep 30' & sleep 30; echo 1`,
+    ]);
+    await new Promise((r) => setTimeout(r, 2_000));
+    const alive = () =>
+      spawnSync("pgrep", ["-f", `^${marker}`])
+        .stdout.toString()
+        .trim()
+        .split("\n")
+        .filter(Boolean).length;
+    // About ten rounds ran; each round's grandchild died with its group at the deadline.
+    expect(alive()).toBeLessThanOrEqual(1);
+    a.proc.kill("SIGTERM");
+    await a.exited;
+    await waitFor(() => alive() === 0, 3_000, "no grandchild left");
+  });
+
+  it("exits on SIGTERM while Redis is frozen, and the server's store shows disconnected", async () => {
+    tmp = tempDir();
+    cpSync(join(import.meta.dirname, "../fixtures/zones"), tmp.dir, { recursive: true });
+    server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0", "--redis", redis.url]);
+    const connected = async () =>
+      /lbdns_health_store_connected\{store="redis"\} (\d)/.exec(
+        await (await fetch(`${server!.admin}/metrics`, { headers: server!.auth() })).text(),
+      )?.[1];
+    await waitFor(async () => (await connected()) === "1", 5_000);
+    const a = startAgent([
+      "--member",
+      "web-1",
+      "--redis",
+      redis.url,
+      "--interval",
+      "200ms",
+      "--load",
+      "cmd:echo 1",
+    ]);
+    await waitFor(async () => (await reportOf("web-1")) !== null);
+    redis.process!.kill("SIGSTOP");
+    try {
+      await waitFor(
+        async () => (await connected()) === "0",
+        15_000,
+        "store connected 0 while Redis is frozen",
+      );
+      a.proc.kill("SIGTERM");
+      const code = await Promise.race([a.exited, new Promise((r) => setTimeout(() => r("hung"), 10_000))]);
+      expect(code).not.toBe("hung");
+    } finally {
+      redis.process!.kill("SIGCONT");
+    }
+    await waitFor(async () => (await connected()) === "1", 15_000, "connected again");
+  }, 60_000);
+
+  it("sends no capacity without --capacity, so the pool's stands; loadavg reports percent", async () => {
+    const a = startAgent([
+      "--member",
+      "web-1",
+      "--redis",
+      redis.url,
+      "--interval",
+      "200ms",
+      "--load",
+      "cmd:echo 7",
+    ]);
+    await waitFor(async () => (await reportOf("web-1")) !== null);
+    expect(await reportOf("web-1")).not.toHaveProperty("capacity");
+    a.proc.kill("SIGTERM");
+    await a.exited;
+    const b = startAgent(["--member", "web-2", "--redis", redis.url, "--interval", "200ms"]);
+    await waitFor(async () => (await reportOf("web-2")) !== null);
+    expect((await reportOf("web-2"))!["capacity"]).toBe(100);
+    b.proc.kill("SIGTERM");
+    await b.exited;
   });
 });
 

@@ -1,6 +1,6 @@
 /** Agents' reports in a real Redis drive dig answers from a real lbdns serve. */
 import { execFile } from "node:child_process";
-import { cpSync } from "node:fs";
+import { cpSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -160,6 +160,41 @@ describe("pools fed by Redis", () => {
     expect(server.proc.exitCode).toBeNull();
   });
 
+  it("skips a huge value, and logs a flood of garbage keys in a few lines (issue 18 #11, #12)", async () => {
+    server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0", "--redis", redis.url]);
+    await report("web-1", 10);
+    await waitFor(async () => (await www())[0] === "192.0.2.11");
+    const c = redis.client();
+    // 64 MB under web-2's key (the review used 512 MB): once read, it would cost every resync.
+    await c.call("SETRANGE", "lbdns:health:web-2", String(64 * 1024 * 1024 - 1), "x");
+    // 20,000 garbage keys, each a warning before.
+    for (let i = 0; i < 20_000; i += 1_000) {
+      const pipe = c.pipeline();
+      for (let j = i; j < i + 1_000; j++) pipe.set(`lbdns:health:junk-${j}`, "{garbage");
+      await pipe.exec();
+    }
+    c.disconnect();
+    const metric = async (name: string) =>
+      Number(
+        new RegExp(`^${name} (\\d+)`, "m").exec(
+          await (await fetch(`${server!.admin}/metrics`, { headers: server!.auth() })).text(),
+        )?.[1] ?? 0,
+      );
+    await waitFor(async () => (await metric("lbdns_health_reports_rejected_total")) >= 20_000, 20_000);
+    await waitFor(async () => (await metric("lbdns_health_reports_oversized_total")) >= 1, 20_000);
+    expect(await metric("lbdns_log_lines_suppressed_total")).toBeGreaterThan(19_000);
+    const warnings = server.logs().filter((l) => l["level"] === 40);
+    expect(warnings.length).toBeLessThanOrEqual(25);
+    expect(warnings.some((l) => l["msg"] === "skipping a health key larger than any report")).toBe(true);
+    // The rest of the view works (web-2 has no readable report, web-1 keeps every answer) and the
+    // server never held the 64 MB.
+    await report("web-1", 20);
+    expect(await www()).toEqual(["192.0.2.11"]);
+    const rss =
+      Number(readFileSync(`/proc/${server.proc.pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)![1]) / 1024;
+    expect(rss).toBeLessThan(300);
+  }, 60_000);
+
   it("follows MX primaries through healthy, degraded and all-down, always with the relay", async () => {
     server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0", "--redis", redis.url]);
     expect(await mx()).toEqual(["50 relay1.backup.example.net."]); // no reports yet
@@ -240,6 +275,30 @@ describe("Redis authentication", () => {
       ]).catch((e) => e);
       expect(denied.code).toBe(1);
       expect(denied.stderr).toMatch(/^lbdns: could not publish to redis:\/\/lbdns:\*\*\*@/);
+
+      // A server user from before +getrange was needed still reads reports (with MGET).
+      const c2 = secured.client();
+      await c2.call(
+        "ACL",
+        "SETUSER",
+        "old",
+        "on",
+        ">oldpw",
+        "%R~lbdns:health:*",
+        "&lbdns:health",
+        "-@all",
+        "+info",
+        "+ping",
+        "+scan",
+        "+mget",
+        "+subscribe",
+      );
+      c2.disconnect();
+      await server.stop("SIGKILL");
+      const old = `redis://old:oldpw@127.0.0.1:${secured.port}`;
+      server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0", "--redis", old]);
+      await waitFor(async () => (await www())[0] === "192.0.2.12");
+      expect(server.logs().some((l) => String(l["msg"]).includes("may not run GETRANGE"))).toBe(true);
     } finally {
       await secured.stop();
     }

@@ -148,6 +148,7 @@ describe("per-agent ACL", () => {
       "+info",
       "+ping",
       "+scan",
+      "+getrange",
       "+mget",
       "+subscribe",
     );
