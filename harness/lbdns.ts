@@ -34,6 +34,8 @@ export async function startServe(
     command?: string;
     /** Extra environment variables for the server. */
     env?: Record<string, string>;
+    /** A command line the server runs under, e.g. ["prlimit", "--nofile=80"]. */
+    wrap?: string[];
   } = {},
 ): Promise<Running> {
   // Parallel test files must not fight over the default admin port.
@@ -42,7 +44,11 @@ export async function startServe(
   const [cmd, argv] = opts.command
     ? [opts.command, ["serve", ...withAdmin]]
     : [process.execPath, [CLI, "serve", ...withAdmin]];
-  const proc = spawn(...pinned(opts.cpus, cmd, argv), {
+  const [runCmd, runArgs] = pinned(opts.cpus, cmd, argv);
+  const wrapped: [string, string[]] = opts.wrap?.length
+    ? [opts.wrap[0]!, [...opts.wrap.slice(1), runCmd, ...runArgs]]
+    : [runCmd, runArgs];
+  const proc = spawn(...wrapped, {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...opts.env },
   });

@@ -9,10 +9,10 @@
  * browsers are refused (see docs/security in the README).
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { parseReport } from "../health/report.js";
 import type { HealthStore } from "../health/store.js";
-import { listenHttp } from "../lib/http.js";
+import { httpServer, listenHttp } from "../lib/http.js";
 import type { PoolSet } from "../pools/pool-set.js";
 import type { Resolver } from "../server/resolve.js";
 import type { ZoneSet } from "../zone/zoneset.js";
@@ -98,7 +98,7 @@ export function startAdmin(
   port: number,
   deps: AdminDeps,
 ): Promise<{ server: Server; port: number }> {
-  const server = createServer(async (req, res) => {
+  const server = httpServer(async (req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method === "GET" && path === "/healthz")
       return deps.live()

@@ -12,6 +12,7 @@ import { EMPTY_POOLS, type PoolsConfig, PoolsError, parsePools } from "../pools/
 import { PoolSet } from "../pools/pool-set.js";
 import type { PoolEnv } from "../pools/runtime.js";
 import type { Responder } from "../server/responder.js";
+import { TRANSIENT_ERRORS } from "../zone/load.js";
 import { buildZoneSet, type ZoneReloadReport } from "../zone/reload.js";
 import type { ZoneSet } from "../zone/zoneset.js";
 
@@ -33,8 +34,11 @@ export class Catalog {
     env.table.onChange((id) => this.pools?.memberChanged(id));
   }
 
-  /** Loads (or reloads) zones and pools and swaps them in; logs what changed. */
-  load(): void {
+  /**
+   * Loads (or reloads) zones and pools and swaps them in; logs what changed. True when a file
+   * could not be read for a passing reason (out of descriptors...): the caller retries soon.
+   */
+  load(): boolean {
     const first = this.zones === null;
     const { zones, report } = buildZoneSet(this.zonesDir, this.zones);
     const poolsFailed = { failed: false };
@@ -45,7 +49,7 @@ export class Catalog {
       this.log.error(
         "reload rejected: the previous pools.yaml does not fit the new zones; keeping the previous state",
       );
-      return;
+      return false;
     }
     const next = new PoolSet(pools, zones, this.env);
     this.env.table.setKnownMembers(next.memberIds());
@@ -58,6 +62,7 @@ export class Catalog {
     // A reload that kept a last good zone or pools file did not do what the files asked.
     if ((report.errors.length > 0 || poolsFailed.failed) && !first) this.failedReloads++;
     this.logReport(report, first ? "zones loaded" : "zones reloaded", next, poolsFailed.failed);
+    return report.errors.some((e) => e.code !== undefined && TRANSIENT_ERRORS.has(e.code));
   }
 
   /** The pools to use: the file's, else the last good ones (`status.failed` says which). */

@@ -6,8 +6,8 @@
  *   GET /readyz   zones are loaded and the health view has synced (or runs standalone): 200, else 503
  */
 
-import { createServer, type Server } from "node:http";
-import { listenHttp } from "../lib/http.js";
+import type { Server } from "node:http";
+import { httpServer, listenHttp } from "../lib/http.js";
 
 export interface Readiness {
   ready(): { ready: boolean; reason: string };
@@ -21,7 +21,7 @@ export function startMetrics(
   registry: { metrics(): Promise<string>; contentType: string },
   readiness: Readiness,
 ): Promise<{ server: Server; port: number }> {
-  const server = createServer(async (req, res) => {
+  const server = httpServer(async (req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     const reply = (code: number, type: string, body: string) => {
       res.writeHead(code, { "content-type": type, "content-length": Buffer.byteLength(body) });

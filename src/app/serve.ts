@@ -16,6 +16,7 @@ import { UserError } from "../lib/errors.js";
 import { formatListen, type ListenAddress, parseListen } from "../lib/host-port.js";
 import { createLogger } from "../lib/logger.js";
 import { checkToken, serverToken } from "../lib/token.js";
+import { TRANSIENT_ERRORS } from "../zone/load.js";
 import { poolsFileFor } from "../pools/config.js";
 import type { PoolEnv } from "../pools/runtime.js";
 import { displayName } from "../proto/name.js";
@@ -283,13 +284,29 @@ export async function serve(opts: ServeOptions): Promise<void> {
     );
   }
 
+  // A reload that failed for a passing reason (EMFILE while descriptors ran out...) is retried,
+  // 1 s doubling to 30 s, until one works: waiting for the next edit could take days.
+  let stopping = false;
+  let retryTimer: NodeJS.Timeout | null = null;
+  let retryMs = 1_000;
   const reload = (why: string) => {
+    if (retryTimer) clearTimeout(retryTimer);
+    retryTimer = null;
+    let retry = false;
     try {
       log.info({ trigger: why }, "reloading");
-      catalog.load();
+      retry = catalog.load();
     } catch (err) {
-      log.error({ err }, "reload failed; keeping the current state");
+      const code = (err as NodeJS.ErrnoException).code;
+      retry = code !== undefined && TRANSIENT_ERRORS.has(code);
+      log.error({ err: (err as Error).message }, "reload failed; keeping the current state");
     }
+    if (retry && !stopping) {
+      log.warn({ inMs: retryMs }, "retrying the reload");
+      retryTimer = setTimeout(() => reload("retry"), retryMs);
+      retryTimer.unref();
+      retryMs = Math.min(retryMs * 2, 30_000);
+    } else if (!retry) retryMs = 1_000;
     // Workers watch the files themselves; a SIGHUP to the primary is passed on.
     if (why === "SIGHUP") workers?.reload();
   };
@@ -297,7 +314,6 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const stopWatching = opts.watch
     ? watchZones(opts.zones, poolsFile, 250, () => reload("file change"))
     : () => {};
-  let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;

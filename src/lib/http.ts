@@ -1,6 +1,33 @@
 /** The small HTTP servers (admin, metrics) and the requests the CLI and agents make to them. */
-import type { Server } from "node:http";
+import { createServer, type RequestListener, type Server } from "node:http";
 import { UserError } from "./errors.js";
+
+/**
+ * Bounds for the admin and metrics servers, whose clients are a few scripts and scrapers: a slow
+ * or idle client holds a descriptor for seconds, not minutes, and past the cap new connections
+ * are closed at once, so a flood of slow connections cannot take the descriptors DNS over TCP
+ * and reloads need.
+ */
+export const HTTP_LIMITS = {
+  maxConnections: 64,
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  idleTimeoutMs: 10_000,
+};
+
+/** An HTTP server whose header and request deadlines are checked every second (Node: 30 s). */
+export function httpServer(handler: RequestListener): Server {
+  return createServer(
+    {
+      connectionsCheckingInterval: 1_000,
+      headersTimeout: HTTP_LIMITS.headersTimeoutMs,
+      requestTimeout: HTTP_LIMITS.requestTimeoutMs,
+      keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs,
+    },
+    handler,
+  );
+}
 
 export function listenHttp(
   server: Server,
@@ -9,6 +36,8 @@ export function listenHttp(
 ): Promise<{ server: Server; port: number }> {
   // A client that sends garbage gets its socket closed, not a crash or a hung connection.
   server.on("clientError", (_err, socket) => socket.destroy());
+  server.maxConnections = HTTP_LIMITS.maxConnections;
+  server.setTimeout(HTTP_LIMITS.idleTimeoutMs, (socket) => socket.destroy());
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {

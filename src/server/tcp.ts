@@ -2,8 +2,11 @@
  * DNS over TCP (RFC 7766): 2-byte length framing, any number of pipelined queries per
  * connection (answered in order), and limits so that no client can hold resources: an idle
  * timeout, a read timeout for a message once it has begun, a maximum message size, a cap on open
- * connections (global and per client address), and backpressure (a client that stops reading its
- * answers has its connection paused, so it cannot make us buffer without bound).
+ * connections (global and per client network: /24 for IPv4, /56 for IPv6, as RRL counts, since one
+ * client holds a whole /64), and backpressure (a client that stops reading its answers has its
+ * connection paused, so it cannot make us buffer without bound). When a cap is reached, the
+ * connection idle longest (nothing pending either way) is closed to make room (RFC 7766 §6.2.3
+ * lets a server close idle connections); only when none is idle is the new one refused.
  *
  * Shutdown drains: no new connections, and each open one is answered until it has been quiet for
  * a moment, then closed with FIN; whatever is still open after the grace period is cut.
@@ -12,13 +15,14 @@ import { createServer, type Server, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { ListenAddress } from "../lib/host-port.js";
 import type { Responder } from "./responder.js";
+import { networkOf } from "./rrl.js";
 
 export interface TcpOptions {
   idleTimeoutMs: number;
   /** A message whose first bytes have arrived must be complete within this long. */
   readTimeoutMs: number;
   maxConnections: number;
-  /** Open connections per client address, so one client cannot take every slot. */
+  /** Open connections per client network (/24, /56), so one client cannot take every slot. */
   maxPerClient: number;
 }
 
@@ -34,6 +38,21 @@ const DRAIN_QUIET_MS = 500;
 interface Connection {
   socket: Socket;
   draining: boolean;
+  network: string;
+  /** performance.now() of the last byte read. */
+  lastActive: number;
+  /** A query is partly read, or answers wait for the client. */
+  busy: boolean;
+}
+
+/** The connection idle longest among `candidates`, or null when every one is busy. */
+function idlest(candidates: Iterable<Connection>): Connection | null {
+  let best: Connection | null = null;
+  for (const c of candidates) {
+    if (c.busy || c.draining || c.socket.writableLength > 0) continue;
+    if (best === null || c.lastActive < best.lastActive) best = c;
+  }
+  return best;
 }
 
 export function listenTcp(
@@ -43,25 +62,36 @@ export function listenTcp(
   onError: (err: Error) => void,
 ): Promise<TcpListener> {
   const connections = new Set<Connection>();
-  const perClient = new Map<string, number>();
+  const perNetwork = new Map<string, Set<Connection>>();
   const server = createServer((socket) => {
-    const client = socket.remoteAddress ?? "";
-    const mine = perClient.get(client) ?? 0;
-    if (connections.size >= options.maxConnections || mine >= options.maxPerClient) {
-      socket.destroy();
-      return;
+    const network = networkOf(socket.remoteAddress ?? "", false) ?? "";
+    let mine = perNetwork.get(network);
+    if (mine && mine.size >= options.maxPerClient) {
+      const victim = idlest(mine);
+      if (!victim) return void socket.destroy();
+      drop(victim);
     }
-    const conn: Connection = { socket, draining: false };
+    if (connections.size >= options.maxConnections) {
+      const victim = idlest(connections);
+      if (!victim) return void socket.destroy();
+      drop(victim);
+    }
+    const conn: Connection = { socket, draining: false, network, lastActive: performance.now(), busy: false };
     connections.add(conn);
-    perClient.set(client, mine + 1);
-    socket.on("close", () => {
-      connections.delete(conn);
-      const left = (perClient.get(client) ?? 1) - 1;
-      if (left > 0) perClient.set(client, left);
-      else perClient.delete(client);
-    });
+    mine = perNetwork.get(network); // a drop above may have removed an emptied set
+    if (!mine) perNetwork.set(network, (mine = new Set()));
+    mine.add(conn);
+    socket.on("close", () => drop(conn));
     serveConnection(conn, responder, options, onError);
   });
+  /** Forgets a connection (closing it if still open); its slot is free at once. */
+  const drop = (conn: Connection) => {
+    connections.delete(conn);
+    const set = perNetwork.get(conn.network);
+    set?.delete(conn);
+    if (set?.size === 0) perNetwork.delete(conn.network);
+    if (!conn.socket.destroyed) conn.socket.destroy();
+  };
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen({ port: addr.port, host: addr.host, ipv6Only: addr.family === 6 }, () => {
@@ -180,11 +210,14 @@ function serveConnection(
       pending = Buffer.from(buf);
       if (blockedTimer === null) readTimer ??= setTimeout(() => socket.destroy(), options.readTimeoutMs);
     }
+    conn.busy = pending !== null || blockedTimer !== null;
   };
 
   socket.on("data", (chunk: Buffer) => {
     if (socket.writableEnded) return; // closed for draining; the client sees our FIN
+    conn.lastActive = performance.now();
     pending = pending ? Buffer.concat([pending, chunk]) : chunk;
+    conn.busy = true;
     if (blockedTimer === null) pump();
   });
 }

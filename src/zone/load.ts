@@ -19,7 +19,12 @@ import { Zone, ZoneError, type ZoneWarning } from "./zone.js";
 export interface ZoneLoadError {
   file: string;
   message: string;
+  /** The errno code when reading failed (EACCES, EMFILE...), not the content. */
+  code?: string;
 }
+
+/** Errors of the moment (out of descriptors or memory), worth a retry rather than a wait for the next edit. */
+export const TRANSIENT_ERRORS: ReadonlySet<string> = new Set(["EMFILE", "ENFILE", "ENOMEM", "EAGAIN", "EBUSY"]);
 
 export interface ZoneLoadResult {
   zones: Zone[];
@@ -122,7 +127,7 @@ export function loadZoneDir(dir: string): ZoneLoadResult {
       if (e instanceof ZoneFileError || e instanceof ZoneError) {
         result.errors.push({ file, message: e.message });
       } else if (e instanceof Error && "code" in e) {
-        result.errors.push({ file, message: `${file}: ${e.message}` });
+        result.errors.push({ file, message: `${file}: ${e.message}`, code: String(e.code) });
       } else {
         throw e;
       }

@@ -215,7 +215,7 @@ describe("TCP", () => {
     expect(replies).toBe(0);
   });
 
-  it("caps connections per client address, without locking out other clients", async () => {
+  it("caps connections per client network, closing the idlest, without locking out other networks", async () => {
     server = await startServe([
       "--zones",
       zonesDir().dir,
@@ -229,8 +229,8 @@ describe("TCP", () => {
     let closedCount = 0;
     for (const s of sockets) s.on("close", () => closedCount++);
     await waitFor(() => closedCount === 2, 5_000, "2 connections over the per-client cap closed");
-    // Another client address (127.0.0.2) still gets a connection and an answer.
-    const other = connect({ port: server.port, host: "127.0.0.1", localAddress: "127.0.0.2" });
+    // Another client network (127.0.1.0/24) still gets a connection and an answer.
+    const other = connect({ port: server.port, host: "127.0.0.1", localAddress: "127.0.1.2" });
     await new Promise<void>((r) => other.once("connect", () => r()));
     other.write(frame(makeQuery("www.example.com", { id: 9 })));
     const [answer] = await readFrames(other, 1);
@@ -239,7 +239,43 @@ describe("TCP", () => {
     for (const s of sockets) s.destroy();
   });
 
-  it("holds 1,000 idle connections at the cap, refuses more, and keeps answering UDP", async () => {
+  it("counts a /24 as one client, and closes an idle connection before a busy one (issue 18 #14)", async () => {
+    server = await startServe([
+      "--zones",
+      zonesDir().dir,
+      "--listen",
+      "127.0.0.1:0",
+      "--tcp-max-per-client",
+      "8",
+    ]);
+    const { connect } = await import("node:net");
+    const from = async (local: string) => {
+      const s = connect({ port: server!.port, host: "127.0.0.1", localAddress: local });
+      await new Promise<void>((r) => s.once("connect", () => r()));
+      return s;
+    };
+    // The oldest connection is in the middle of a query: busy, so it is not the one closed.
+    const busy = await from("127.0.5.1");
+    const q = frame(makeQuery("www.example.com", { id: 5 }));
+    busy.write(q.subarray(0, 5));
+    const open = new Set([busy]);
+    // Sixteen addresses of one /24 (the review held every slot with sixteen addresses of one /64).
+    for (let i = 2; i <= 16; i++) {
+      const s = await from(`127.0.5.${i}`);
+      open.add(s);
+      s.on("close", () => open.delete(s));
+    }
+    await waitFor(() => open.size === 8, 5_000, "the /24 holds 8 connections");
+    expect(open.has(busy)).toBe(true);
+    busy.write(q.subarray(5));
+    expect(parse((await readFrames(busy, 1))[0]!).header.id).toBe(5);
+    const other = await from("127.0.6.1");
+    other.write(frame(makeQuery("www.example.com", { id: 6 })));
+    expect(parse((await readFrames(other, 1))[0]!).header.id).toBe(6);
+    for (const s of [...open, other]) s.destroy();
+  });
+
+  it("holds 1,000 connections at the cap, closes the idlest for newcomers, and keeps answering UDP", async () => {
     server = await startServe([
       "--zones",
       zonesDir().dir,
