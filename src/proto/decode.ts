@@ -7,6 +7,7 @@
  * loops and reflection).
  */
 import { readQuestionName } from "./name.js";
+import { badKeyRecord } from "./tsig.js";
 import { T } from "./types.js";
 
 /** EDNS Client Subnet from the query (RFC 7871): the client network a resolver asks for. */
@@ -57,12 +58,15 @@ export type Decoded =
       /** Question end when the question could be read, so it can be echoed; else 0. */
       questionEnd: number;
       edns: Edns | null;
+      /** NOTAUTH for a signed request: its TSIG record, to answer BADKEY (proto/tsig.ts). */
+      tsig?: { start: number; end: number };
     };
 
 const DROP: Decoded = Object.freeze({ ok: false, drop: true }) as Decoded;
 const NOERROR = 0;
 const FORMERR = 1;
 const NOTIMP = 4;
+const NOTAUTH = 9;
 
 /** An error outcome; a plain function, since a closure here would be allocated for every query. */
 function failed(
@@ -105,6 +109,7 @@ export function decodeQuery(buf: Buffer): Decoded {
   // §3); the OPT record is read even for opcodes we do not implement, so their NOTIMP carries
   // one back (RFC 6891 §6.1.1).
   let edns: Edns | null = null;
+  let tsig: { start: number; end: number } | null = null;
   let o = questionEnd;
   const before = ancount + nscount;
   for (let i = 0; i < before + arcount; i++) {
@@ -115,6 +120,11 @@ export function decodeQuery(buf: Buffer): Decoded {
     const rdataStart = nameEnd + 10;
     const rdataEnd = rdataStart + rdlen;
     if (rdataEnd > buf.length) return failed(id, flags, FORMERR, questionEnd);
+    if (type === T.TSIG) {
+      // RFC 8945 §5.1: one TSIG, the very last record of the additional section.
+      if (i !== before + arcount - 1 || i < before) return failed(id, flags, FORMERR, questionEnd, edns);
+      tsig = { start: o, end: rdataEnd };
+    }
     if (type === T.OPT && i >= before) {
       // RFC 6891 §6.1.1: one OPT, owned by the root.
       if (edns !== null || nameEnd !== o + 1) return failed(id, flags, FORMERR, questionEnd);
@@ -145,6 +155,12 @@ export function decodeQuery(buf: Buffer): Decoded {
       }
     }
     o = rdataEnd;
+  }
+  // A signed request is checked before anything else is done with it (RFC 8945 §5.2), and we
+  // hold no keys: NOTAUTH with BADKEY, whatever the opcode.
+  if (tsig !== null) {
+    if (badKeyRecord(buf, tsig.start, tsig.end) === null) return failed(id, flags, FORMERR, questionEnd, edns);
+    return { ...failed(id, flags, NOTAUTH, qdcount === 0 ? 0 : questionEnd, edns), tsig } as Decoded;
   }
   if (opcode !== 0) return failed(id, flags, NOTIMP, qdcount === 0 ? 0 : questionEnd, edns);
   if (qdcount === 0)

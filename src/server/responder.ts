@@ -7,6 +7,7 @@
 import type { Pool } from "../pools/pool.js";
 import type { Query } from "../proto/decode.js";
 import { decodeQuery, type Edns } from "../proto/decode.js";
+import { badKeyRecord } from "../proto/tsig.js";
 import { buildResponse, TCP_LIMIT, udpLimit } from "../proto/encode.js";
 import { RCODE } from "../proto/rcode.js";
 import { EMPTY_SECTIONS } from "../proto/sections.js";
@@ -70,7 +71,7 @@ export class Responder {
       this.lastAnswer = EMPTY_SECTIONS;
       this.lastQuestionEnd = decoded.questionEnd || 12;
       const limit = transport === "tcp" ? TCP_LIMIT : 512;
-      return buildResponse(
+      const response = buildResponse(
         buf,
         decoded.id,
         decoded.flags,
@@ -83,6 +84,7 @@ export class Responder {
         0,
         this.withCookie(buf, decoded.edns, remote, null),
       );
+      return decoded.tsig ? withBadKey(response, buf, decoded.tsig) : response;
     }
     const q = decoded.query;
     const limit = transport === "tcp" ? TCP_LIMIT : udpLimit(q);
@@ -127,4 +129,13 @@ export class Responder {
     this.lastCookieValid = reply.valid;
     return options === null ? reply.option : Buffer.concat([options, reply.option]);
   }
+}
+
+/** The response with the BADKEY TSIG record appended, last (RFC 8945 §5.2.1, proto/tsig.ts). */
+function withBadKey(response: Buffer, query: Buffer, tsig: { start: number; end: number }): Buffer {
+  const record = badKeyRecord(query, tsig.start, tsig.end);
+  if (record === null) return response;
+  const out = Buffer.concat([response, record]);
+  out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
+  return out;
 }

@@ -25,6 +25,10 @@ export interface Outcome {
   agreed: number;
   /** ... and lbdns gave it too. */
   matched: number;
+  /** Queries where the peers disagree and docs/zones.md names the peer lbdns follows... */
+  chosen: number;
+  /** ... and lbdns gave that peer's response. */
+  chosenMatched: number;
   differences: Difference[];
 }
 
@@ -84,6 +88,8 @@ export async function compare(
   ports: Ports,
   queries: readonly QuerySpec[],
   known: (q: QuerySpec, peers: Message, lbdns: Message | null) => string | null,
+  /** Where the peers disagree: the one lbdns follows for this query, if docs/zones.md names one. */
+  follows: (q: QuerySpec) => "nsd" | "knot" | null = () => null,
 ): Promise<Outcome> {
   const wire = queries.map((q, i) => writeQuery(q, i & 0xffff));
   const udp = wire.map((w, i) => (queries[i]!.tcp ? EMPTY_QUERY : w));
@@ -95,7 +101,7 @@ export async function compare(
       return out;
     }),
   );
-  const out: Outcome = { queries: 0, agreed: 0, matched: 0, differences: [] };
+  const out: Outcome = { queries: 0, agreed: 0, matched: 0, chosen: 0, chosenMatched: 0, differences: [] };
   const judge = (
     q: QuerySpec,
     transport: "udp" | "tcp",
@@ -105,7 +111,16 @@ export async function compare(
   ) => {
     out.queries++;
     const peers = normalized(n);
-    if (n === null || peers !== normalized(k)) return;
+    if (n === null || k === null) return;
+    if (peers !== normalized(k)) {
+      const side = follows(q);
+      if (side === null) return;
+      out.chosen++;
+      const want = side === "knot" ? k : n;
+      if (normalized(l) === normalized(want)) out.chosenMatched++;
+      else out.differences.push({ query: q, transport, peers: want, lbdns: l });
+      return;
+    }
     out.agreed++;
     if (normalized(l) === peers) {
       out.matched++;

@@ -137,6 +137,15 @@ export function queriesFor(z: ZoneFile, dnssec = true): QuerySpec[] {
       );
       for (const opcode of [1, 2, 4, 5, 15])
         out.push({ name, type, opcode }, { name, type, opcode, edns: null });
+      // RFC 8945 §5.2.1: a key the server does not have is NOTAUTH + BADKEY, signed or not EDNS;
+      // a TSIG that is not the last record is FORMERR (§5.1).
+      out.push(
+        { name, type, tsig: "last" },
+        { name, type, tsig: "last", edns: null },
+        // nsupdate's form: an UPDATE whose zone section names the zone's SOA (RFC 2136 §2.3).
+        { name: origin, type: 6, tsig: "last", opcode: 5 },
+        { name, type, tsig: "not-last" },
+      );
       for (const klass of [2, 3, 4, 254, 255]) out.push({ name, type, klass });
     }
   }

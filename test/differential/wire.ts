@@ -194,6 +194,26 @@ export interface QuerySpec {
   tcp?: boolean;
   /** null: no OPT record. `flags`: extra bits of the OPT flags word (genreport's ednsflags). */
   edns?: { udp: number; do?: boolean; version?: number; flags?: number; options?: [number, Buffer][] } | null;
+  /** A TSIG record (RFC 8945) for a key no server has: last, as it must be, or before the OPT. */
+  tsig?: "last" | "not-last";
+}
+
+/** A TSIG record signed with a key named `nokey.` (hmac-sha256, a fixed 32-octet MAC). */
+function tsigRecord(id: number): Buffer {
+  const owner = Buffer.from("056e6f6b657900", "hex");
+  const alg = Buffer.from("0b686d61632d73686132353600", "hex");
+  const fixed = Buffer.alloc(10);
+  fixed.writeUIntBE(1_796_000_000, 0, 6); // time signed
+  fixed.writeUInt16BE(300, 6); // fudge
+  fixed.writeUInt16BE(32, 8); // MAC size
+  const tail = Buffer.alloc(6);
+  tail.writeUInt16BE(id, 0); // original ID; error 0; other length 0
+  const rdata = Buffer.concat([alg, fixed, Buffer.alloc(32, 0xab), tail]);
+  const head = Buffer.alloc(10);
+  head.writeUInt16BE(250, 0);
+  head.writeUInt16BE(255, 2);
+  head.writeUInt16BE(rdata.length, 8);
+  return Buffer.concat([owner, head, rdata]);
 }
 
 /** The wire form of a query (uncompressed), with the given ID. */
@@ -216,7 +236,7 @@ export function writeQuery(q: QuerySpec, id: number): Buffer {
   const tail = Buffer.alloc(4);
   tail.writeUInt16BE(q.type, 0);
   tail.writeUInt16BE(q.klass ?? 1, 2);
-  const parts = [header, name, tail];
+  const parts: Buffer[] = [header, name, tail];
   if (edns) {
     const options = Buffer.concat(
       (edns.options ?? []).map(([code, data]) => {
@@ -234,6 +254,11 @@ export function writeQuery(q: QuerySpec, id: number): Buffer {
     opt.writeUInt16BE(options.length, 9);
     parts.push(opt, options);
   }
+  if (q.tsig) {
+    header.writeUInt16BE(header.readUInt16BE(10) + 1, 10);
+    if (q.tsig === "last") parts.push(tsigRecord(id));
+    else parts.splice(3, 0, tsigRecord(id));
+  }
   return Buffer.concat(parts);
 }
 
@@ -246,6 +271,7 @@ export function describeQuery(q: QuerySpec): string {
     q.opcode ? `opcode=${q.opcode}` : "",
     q.z ? "+zflag" : "",
     q.tcp ? "+tcp" : "",
+    q.tsig ? `+tsig=${q.tsig}` : "",
     q.edns?.flags ? `+ednsflags=${q.edns.flags}` : "",
     q.edns === null
       ? "+noedns"

@@ -87,7 +87,13 @@ beforeAll(async () => {
   const failed = started.find((r) => r.status === "rejected");
   if (failed) throw (failed as PromiseRejectedResult).reason;
   const queries = zones.flatMap((z) => queriesFor(z, !presigned.includes(z)));
-  outcome = await compare({ nsd: nsd.port, knot: knot.port, lbdns: lbdns.port }, queries, knownDifference);
+  // docs/zones.md: a BADKEY answer keeps the question, as Knot does (NSD drops it).
+  outcome = await compare(
+    { nsd: nsd.port, knot: knot.port, lbdns: lbdns.port },
+    queries,
+    knownDifference,
+    (q) => (q.tsig === "last" ? "knot" : null),
+  );
   const out = join(ROOT, ".ci/out");
   mkdirSync(out, { recursive: true });
   const known = new Map<string, number>();
@@ -114,8 +120,9 @@ describe("differential: lbdns, NSD and Knot on the same zones", () => {
     expect(presigned).toHaveLength(2);
     for (const z of presigned) expect(readFileSync(z.file, "utf8")).toMatch(/\sRRSIG\s/);
     expect(outcome.queries).toBeGreaterThanOrEqual(20_000);
+    expect(outcome.chosen).toBeGreaterThan(0); // the TSIG cases are asked
     console.log(
-      `differential: ${outcome.queries} responses, peers agree on ${outcome.agreed}, lbdns matches ${outcome.matched}, ${outcome.differences.length} known differences`,
+      `differential: ${outcome.queries} responses, peers agree on ${outcome.agreed}, lbdns matches ${outcome.matched}; where they differ lbdns follows the peer docs/zones.md names in ${outcome.chosenMatched} of ${outcome.chosen}; ${outcome.differences.length} known differences`,
     );
   });
 
