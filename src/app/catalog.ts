@@ -13,7 +13,7 @@ import { PoolSet } from "../pools/pool-set.js";
 import type { PoolEnv } from "../pools/runtime.js";
 import type { Responder } from "../server/responder.js";
 import { TRANSIENT_ERRORS } from "../zone/load.js";
-import { buildZoneSet, type ZoneReloadReport } from "../zone/reload.js";
+import { buildZoneSet, rebuildZoneSet, type ZoneReloadReport } from "../zone/reload.js";
 import type { ZoneSet } from "../zone/zoneset.js";
 
 export class Catalog {
@@ -39,8 +39,19 @@ export class Catalog {
    * could not be read for a passing reason (out of descriptors...): the caller retries soon.
    */
   load(): boolean {
-    const first = this.zones === null;
-    const { zones, report } = buildZoneSet(this.zonesDir, this.zones);
+    return this.apply(buildZoneSet(this.zonesDir, this.zones), this.zones === null);
+  }
+
+  /**
+   * The running server's reload: unchanged zones are kept, changed ones built in slices with
+   * `pause` awaited between them (zone/reload.ts), then everything is swapped in at once.
+   */
+  async reload(pause: () => Promise<void>): Promise<boolean> {
+    if (this.zones === null) return this.load();
+    return this.apply(await rebuildZoneSet(this.zonesDir, this.zones, pause), false);
+  }
+
+  private apply({ zones, report }: { zones: ZoneSet; report: ZoneReloadReport }, first: boolean): boolean {
     const poolsFailed = { failed: false };
     const pools = this.loadPools(zones, poolsFailed);
     if (pools === null) {
@@ -100,6 +111,7 @@ export class Catalog {
         removed: report.removed,
         changed: report.changed,
         kept: report.kept,
+        ...(report.reused === undefined ? {} : { unchanged: report.reused }),
         failed: report.errors.length + (poolsFailed ? 1 : 0),
         records: report.records,
         pools: [...pools.byName.keys()],

@@ -16,7 +16,6 @@ import { UserError } from "../lib/errors.js";
 import { formatListen, type ListenAddress, parseListen } from "../lib/host-port.js";
 import { createLogger } from "../lib/logger.js";
 import { checkToken, serverToken } from "../lib/token.js";
-import { TRANSIENT_ERRORS } from "../zone/load.js";
 import { poolsFileFor } from "../pools/config.js";
 import type { PoolEnv } from "../pools/runtime.js";
 import { displayName } from "../proto/name.js";
@@ -26,6 +25,7 @@ import type { ServerIdentity } from "../server/identity.js";
 import { DEFAULT_SERVER_OPTIONS, DnsServer } from "../server/listen.js";
 import { Responder } from "../server/responder.js";
 import { RateLimiter } from "../server/rrl.js";
+import { TRANSIENT_ERRORS } from "../zone/load.js";
 import { ZoneSet } from "../zone/zoneset.js";
 import { startAdmin } from "./admin.js";
 import { Catalog } from "./catalog.js";
@@ -289,30 +289,46 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let stopping = false;
   let retryTimer: NodeJS.Timeout | null = null;
   let retryMs = 1_000;
-  const reload = (why: string) => {
+  // One reload at a time: a trigger while one runs makes exactly one more run after it.
+  let reloading = false;
+  let again: string | null = null;
+  const pause = () => new Promise<void>((r) => setImmediate(r));
+  const reload = async (why: string) => {
+    if (reloading) {
+      again = why;
+      return;
+    }
+    reloading = true;
     if (retryTimer) clearTimeout(retryTimer);
     retryTimer = null;
     let retry = false;
     try {
       log.info({ trigger: why }, "reloading");
-      retry = catalog.load();
+      retry = await catalog.reload(pause);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       retry = code !== undefined && TRANSIENT_ERRORS.has(code);
       log.error({ err: (err as Error).message }, "reload failed; keeping the current state");
+    } finally {
+      reloading = false;
     }
     if (retry && !stopping) {
       log.warn({ inMs: retryMs }, "retrying the reload");
-      retryTimer = setTimeout(() => reload("retry"), retryMs);
+      retryTimer = setTimeout(() => void reload("retry"), retryMs);
       retryTimer.unref();
       retryMs = Math.min(retryMs * 2, 30_000);
     } else if (!retry) retryMs = 1_000;
     // Workers watch the files themselves; a SIGHUP to the primary is passed on.
     if (why === "SIGHUP") workers?.reload();
+    if (again !== null && !stopping) {
+      const next = again;
+      again = null;
+      await reload(next);
+    }
   };
-  process.on("SIGHUP", () => reload("SIGHUP"));
+  process.on("SIGHUP", () => void reload("SIGHUP"));
   const stopWatching = opts.watch
-    ? watchZones(opts.zones, poolsFile, 250, () => reload("file change"))
+    ? watchZones(opts.zones, poolsFile, 250, () => void reload("file change"))
     : () => {};
   const stop = (signal: string) => {
     if (stopping) return;

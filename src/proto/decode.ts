@@ -159,7 +159,8 @@ export function decodeQuery(buf: Buffer): Decoded {
   // A signed request is checked before anything else is done with it (RFC 8945 §5.2), and we
   // hold no keys: NOTAUTH with BADKEY, whatever the opcode.
   if (tsig !== null) {
-    if (badKeyRecord(buf, tsig.start, tsig.end) === null) return failed(id, flags, FORMERR, questionEnd, edns);
+    if (badKeyRecord(buf, tsig.start, tsig.end) === null)
+      return failed(id, flags, FORMERR, questionEnd, edns);
     return { ...failed(id, flags, NOTAUTH, qdcount === 0 ? 0 : questionEnd, edns), tsig } as Decoded;
   }
   if (opcode !== 0) return failed(id, flags, NOTIMP, qdcount === 0 ? 0 : questionEnd, edns);

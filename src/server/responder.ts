@@ -7,10 +7,10 @@
 import type { Pool } from "../pools/pool.js";
 import type { Query } from "../proto/decode.js";
 import { decodeQuery, type Edns } from "../proto/decode.js";
-import { badKeyRecord } from "../proto/tsig.js";
 import { buildResponse, TCP_LIMIT, udpLimit } from "../proto/encode.js";
 import { RCODE } from "../proto/rcode.js";
 import { EMPTY_SECTIONS } from "../proto/sections.js";
+import { badKeyRecord } from "../proto/tsig.js";
 import type { ZoneSet } from "../zone/zoneset.js";
 import type { CookieJar } from "./cookies.js";
 import { Resolver } from "./resolve.js";

@@ -4,8 +4,18 @@
  * the zone apex is always the file's origin. A broken file is rejected whole and reported; the
  * other zones still load.
  */
-import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, realpathSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readSync,
+  realpathSync,
+  statSync,
+} from "node:fs";
 import { basename, dirname, join, sep } from "node:path";
+import { performance } from "node:perf_hooks";
 import { NameError, parseName } from "../proto/name.js";
 import {
   masterFileRecords,
@@ -14,7 +24,7 @@ import {
   ZoneFileError,
   type ZoneRecord,
 } from "./masterfile.js";
-import { Zone, ZoneError, type ZoneWarning } from "./zone.js";
+import { type FileStamp, Zone, ZoneError, type ZoneWarning } from "./zone.js";
 
 export interface ZoneLoadError {
   file: string;
@@ -24,7 +34,13 @@ export interface ZoneLoadError {
 }
 
 /** Errors of the moment (out of descriptors or memory), worth a retry rather than a wait for the next edit. */
-export const TRANSIENT_ERRORS: ReadonlySet<string> = new Set(["EMFILE", "ENFILE", "ENOMEM", "EAGAIN", "EBUSY"]);
+export const TRANSIENT_ERRORS: ReadonlySet<string> = new Set([
+  "EMFILE",
+  "ENFILE",
+  "ENOMEM",
+  "EAGAIN",
+  "EBUSY",
+]);
 
 export interface ZoneLoadResult {
   zones: Zone[];
@@ -56,9 +72,14 @@ export const MAX_ZONE_FILE_BYTES = 256 * 1024 * 1024;
  * /dev/zero) and directories before a byte is read; the size is bounded the same way.
  */
 export function readZoneText(path: string): string {
+  return readZoneFileStamped(path).text;
+}
+
+function readZoneFileStamped(path: string): { text: string; stamp: FileStamp } {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const st = fstatSync(fd);
+    const stamp = { path, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, size: st.size, ino: st.ino };
     if (!st.isFile()) throw new ZoneError(`${path}: not a regular file`);
     if (st.size > MAX_ZONE_FILE_BYTES)
       throw new ZoneError(`${path}: ${st.size} bytes is larger than the ${MAX_ZONE_FILE_BYTES}-byte limit`);
@@ -69,24 +90,43 @@ export function readZoneText(path: string): string {
       if (n === 0) break; // truncated while we read: parse what is there, the checks judge it
       got += n;
     }
-    return buf.toString("utf8", 0, got);
+    return { text: buf.toString("utf8", 0, got), stamp };
   } finally {
     closeSync(fd);
   }
+}
+
+/** Whether every file a zone was built from is as it was then (same inode, size and times). */
+export function unchanged(zone: Zone): boolean {
+  return (
+    zone.sources.length > 0 &&
+    zone.sources.every((s) => {
+      const st = statSync(s.path, { throwIfNoEntry: false });
+      return (
+        st !== undefined &&
+        st.ino === s.ino &&
+        st.size === s.size &&
+        st.mtimeMs === s.mtimeMs &&
+        st.ctimeMs === s.ctimeMs
+      );
+    })
+  );
 }
 
 /**
  * Reads $INCLUDE files only inside the zone's own directory, after resolving symlinks, so a zone
  * file cannot make the server read (and log parts of) /proc/self/environ or another secret.
  */
-export function includeReader(zoneFile: string): ReadFile {
+export function includeReader(zoneFile: string, stamps?: FileStamp[]): ReadFile {
   let root: string | undefined;
   return (path) => {
     root ??= realpathSync(dirname(zoneFile));
     const real = realpathSync(path);
     if (real !== root && !real.startsWith(root + sep))
       throw new Error(`it is outside the zones directory ${root}`);
-    return readZoneText(real);
+    const { text, stamp } = readZoneFileStamped(real);
+    stamps?.push(stamp);
+    return text;
   };
 }
 
@@ -96,8 +136,43 @@ export function includeReader(zoneFile: string): ReadFile {
  */
 export function loadZoneFile(file: string, source?: string): Zone {
   const origin = originOf(file);
-  const text = source ?? readZoneText(file);
-  return new Zone(origin, file, masterFileRecords(text, file, origin, includeReader(file)));
+  if (source !== undefined)
+    return new Zone(origin, file, masterFileRecords(source, file, origin, includeReader(file)));
+  const { text, stamp } = readZoneFileStamped(file);
+  const stamps = [stamp];
+  const zone = new Zone(origin, file, masterFileRecords(text, file, origin, includeReader(file, stamps)));
+  zone.sources = stamps;
+  return zone;
+}
+
+/** Work done between pauses when a zone is built in slices: short enough not to delay answers. */
+const SLICE_MS = 10;
+
+/**
+ * loadZoneFile in slices: `pause` is awaited every SLICE_MS of parsing and building, so a
+ * reload of a million-record zone never holds the event loop (and the queries waiting on it)
+ * for more than a few milliseconds at a time.
+ */
+export async function loadZoneFileSliced(file: string, pause: () => Promise<void>): Promise<Zone> {
+  const origin = originOf(file);
+  const { text, stamp } = readZoneFileStamped(file);
+  const stamps = [stamp];
+  const zone = new Zone(origin, file);
+  let sliceStart = performance.now();
+  const maybePause = async (n: number) => {
+    if ((n & 1023) === 0 && performance.now() - sliceStart > SLICE_MS) {
+      await pause();
+      sliceStart = performance.now();
+    }
+  };
+  let n = 0;
+  for (const r of masterFileRecords(text, file, origin, includeReader(file, stamps))) {
+    zone.take(r);
+    await maybePause(++n);
+  }
+  for (const _ of zone.finishSteps()) await maybePause(1024);
+  zone.sources = stamps;
+  return zone;
 }
 
 /** Like loadZoneFile, also returning the parsed records (file and line of each), for editing. */
@@ -120,18 +195,60 @@ export function loadZoneDir(dir: string): ZoneLoadResult {
   const result: ZoneLoadResult = { zones: [], errors: [], warnings: [] };
   for (const file of zoneFiles(dir)) {
     try {
-      const zone = loadZoneFile(file);
-      result.zones.push(zone);
-      result.warnings.push(...zone.warnings);
+      added(result, loadZoneFile(file));
     } catch (e) {
-      if (e instanceof ZoneFileError || e instanceof ZoneError) {
-        result.errors.push({ file, message: e.message });
-      } else if (e instanceof Error && "code" in e) {
-        result.errors.push({ file, message: `${file}: ${e.message}`, code: String(e.code) });
-      } else {
-        throw e;
-      }
+      failed(result, file, e);
     }
   }
   return result;
+}
+
+/**
+ * The zones of a directory for a reload: a zone whose files are all unchanged is taken from
+ * `previous` as it is (editing a small zone does not re-read a large one); the others are
+ * built in slices (loadZoneFileSliced).
+ */
+export async function reloadZoneDir(
+  dir: string,
+  previous: Iterable<Zone>,
+  pause: () => Promise<void>,
+): Promise<ZoneLoadResult & { reused: number }> {
+  const result = {
+    zones: [] as Zone[],
+    errors: [] as ZoneLoadError[],
+    warnings: [] as ZoneWarning[],
+    reused: 0,
+  };
+  const byFile = new Map<string, Zone>();
+  for (const z of previous) byFile.set(z.file, z);
+  for (const file of zoneFiles(dir)) {
+    const old = byFile.get(file);
+    if (old && unchanged(old)) {
+      result.zones.push(old);
+      result.reused++;
+      continue;
+    }
+    try {
+      added(result, await loadZoneFileSliced(file, pause));
+    } catch (e) {
+      failed(result, file, e);
+    }
+  }
+  return result;
+}
+
+function added(result: ZoneLoadResult, zone: Zone): void {
+  result.zones.push(zone);
+  result.warnings.push(...zone.warnings);
+}
+
+/** Records a file's error; anything but a file or zone problem is a bug and is rethrown. */
+function failed(result: ZoneLoadResult, file: string, e: unknown): void {
+  if (e instanceof ZoneFileError || e instanceof ZoneError) {
+    result.errors.push({ file, message: e.message });
+  } else if (e instanceof Error && "code" in e) {
+    result.errors.push({ file, message: `${file}: ${e.message}`, code: String(e.code) });
+  } else {
+    throw e;
+  }
 }

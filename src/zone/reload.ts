@@ -4,7 +4,7 @@
  */
 
 import { displayName } from "../proto/name.js";
-import { loadZoneDir, originOfFile, type ZoneLoadError } from "./load.js";
+import { loadZoneDir, originOfFile, reloadZoneDir, type ZoneLoadError, type ZoneLoadResult } from "./load.js";
 import type { Zone, ZoneWarning } from "./zone.js";
 import { ZoneSet } from "./zoneset.js";
 
@@ -17,13 +17,37 @@ export interface ZoneReloadReport {
   errors: ZoneLoadError[];
   warnings: ZoneWarning[];
   records: number;
+  /** Zones whose files had not changed, kept without being read again. */
+  reused?: number;
 }
 
+/** Builds the zone set at once (start-up, CLI commands). */
 export function buildZoneSet(
   dir: string,
   previous: ZoneSet | null,
 ): { zones: ZoneSet; report: ZoneReloadReport } {
-  const loaded = loadZoneDir(dir);
+  return assemble(loadZoneDir(dir), previous);
+}
+
+/**
+ * A running server's reload: unchanged zones are kept as they are and changed ones are built in
+ * slices, awaiting `pause` between them, so queries keep being answered meanwhile.
+ */
+export async function rebuildZoneSet(
+  dir: string,
+  previous: ZoneSet,
+  pause: () => Promise<void>,
+): Promise<{ zones: ZoneSet; report: ZoneReloadReport }> {
+  const loaded = await reloadZoneDir(dir, previous.zones.values(), pause);
+  const built = assemble(loaded, previous);
+  built.report.reused = loaded.reused;
+  return built;
+}
+
+function assemble(
+  loaded: ZoneLoadResult,
+  previous: ZoneSet | null,
+): { zones: ZoneSet; report: ZoneReloadReport } {
   const zones: Zone[] = [];
   const seen = new Map<string, Zone>();
   const errors = [...loaded.errors];

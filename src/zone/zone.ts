@@ -14,6 +14,15 @@ import type { RR } from "../proto/sections.js";
 import { T, typeName } from "../proto/types.js";
 import type { ZoneRecord } from "./masterfile.js";
 
+/** A file as it was when read: a zone is rebuilt on reload only when one of its files changed. */
+export interface FileStamp {
+  path: string;
+  mtimeMs: number;
+  ctimeMs: number;
+  size: number;
+  ino: number;
+}
+
 /** One item kept bare, or several in an array: most names hold one RRset, most RRsets one record. */
 type OneOrMore<T> = T | T[];
 
@@ -170,41 +179,62 @@ export class ZoneError extends UserError {}
 export class Zone {
   readonly nodes = new Map<string, ZoneNode>();
   readonly apex: ZoneNode;
-  readonly soa: RRset;
+  // Set by finish(); a Zone is only handed out finished.
+  soa!: RRset;
   /** Negative-answer TTL: min(SOA TTL, SOA MINIMUM) (RFC 2308 §5). */
-  readonly negativeTtl: number;
-  readonly serial: number;
+  negativeTtl = 0;
+  serial = 0;
   readonly warnings: ZoneWarning[] = [];
-  readonly recordCount: number;
+  recordCount = 0;
+  /** The files read to build this zone (the zone file and its $INCLUDEs), to tell if it changed. */
+  sources: readonly FileStamp[] = [];
   memo: unknown;
 
+  /**
+   * With `records`, the zone is built at once. Without, it is built step by step (take each
+   * record, then finish), which is how a reload builds a large zone without stopping queries.
+   */
   constructor(
     readonly origin: Buffer[],
     readonly file: string,
     /** Any iterable, so a large file can be built while it is parsed. */
-    records: Iterable<ZoneRecord>,
+    records?: Iterable<ZoneRecord>,
   ) {
     const originKey = keyOf(origin);
     this.apex = new ZoneNode(this, originKey, origin);
     this.nodes.set(originKey, this.apex);
-    let count = 0;
-    for (const r of records) {
-      if (!isSubdomain(r.key, originKey)) {
-        this.warnings.push({ file: r.file, line: r.line, reason: `ignoring out-of-zone data ${r.key}.` });
-        continue;
-      }
-      if (r.type === T.SOA && r.key !== originKey) throw zoneError(r, "SOA record not at the zone apex");
-      if (this.add(this.nodeFor(r), r)) count++;
+    if (records) {
+      for (const r of records) this.take(r);
+      for (const _ of this.finishSteps());
     }
-    this.recordCount = count;
+  }
+
+  /** Adds one parsed record. */
+  take(r: ZoneRecord): void {
+    const originKey = this.apex.key;
+    if (!isSubdomain(r.key, originKey)) {
+      this.warnings.push({ file: r.file, line: r.line, reason: `ignoring out-of-zone data ${r.key}.` });
+      return;
+    }
+    if (r.type === T.SOA && r.key !== originKey) throw zoneError(r, "SOA record not at the zone apex");
+    if (this.add(this.nodeFor(r), r)) this.recordCount++;
+  }
+
+  /**
+   * Checks the apex and links cuts, DNAMEs and wildcards, yielding now and then so a caller
+   * can pause between steps (each step is a few thousand nodes).
+   */
+  *finishSteps(): Generator<void> {
+    const originKey = this.apex.key;
     const soa = this.apex.rrset(T.SOA);
-    if (!soa) throw new ZoneError(`${file}: no SOA record at the zone apex ${originKey}.`);
-    if (!this.apex.has(T.NS)) throw new ZoneError(`${file}: no NS records at the zone apex ${originKey}.`);
+    if (!soa) throw new ZoneError(`${this.file}: no SOA record at the zone apex ${originKey}.`);
+    if (!this.apex.has(T.NS))
+      throw new ZoneError(`${this.file}: no NS records at the zone apex ${originKey}.`);
     this.soa = soa;
     const soaRdata = soa.rdatas[0]!;
     this.negativeTtl = Math.min(soa.ttl, soaMinimum(soaRdata));
     this.serial = soaSerial(soaRdata);
-    this.linkCutsAndWildcards();
+    yield* this.linkCutsAndWildcards();
   }
 
   /**
@@ -279,10 +309,14 @@ export class Zone {
     return node;
   }
 
-  private linkCutsAndWildcards(): void {
-    // Visit parents before children so each node can inherit its parent's cut.
-    const ordered = [...this.nodes.values()].sort((a, b) => labelCount(a.key) - labelCount(b.key));
-    for (const node of ordered) {
+  private *linkCutsAndWildcards(): Generator<void> {
+    // Visit parents before children so each node can inherit its parent's cut: nodes grouped by
+    // label count (a linear pass, where a sort of a million nodes took a second at once).
+    const byDepth: ZoneNode[][] = [];
+    for (const node of this.nodes.values()) (byDepth[labelCount(node.key)] ??= []).push(node);
+    let done = 0;
+    for (const node of byDepth.flatMap((d) => d ?? [])) {
+      if ((++done & 4095) === 0) yield;
       node.trim();
       if (node === this.apex) continue;
       const parent = this.nodes.get(parentKey(node.key)!)!;
