@@ -8,16 +8,21 @@
  *   3. Block Redis (DEBUG SLEEP) under load: query latency idle vs blocked.
  *   4. Response rate limiting: a flood of identical queries, with and without RRL.
  *   5. Redis pub/sub fan-out to 50 subscribers, as 50 lbdns instances would use it.
+ *   6. TCP clients that pipeline queries for a large answer and never read: memory per connection.
+ *   7. Every worker of `--workers 2` killed, again and again: time until DNS answers again.
+ *   8. Forged reports with one agent's Redis ACL credentials: how many the server accepts (0).
  *
  * Exits 1 if anything crashed, an answer was malformed, or a query failed.
  */
 import type { ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
-import { startLbdns } from "../harness/lbdns.js";
+import { startLbdns, startServe } from "../harness/lbdns.js";
 import { askOnce, freePort, kill, ROOT } from "../harness/procs.js";
 import { startRedis } from "../harness/redis.js";
 import { publishToRedis } from "../src/health/publish.js";
@@ -266,6 +271,194 @@ async function fanout(redisPort: number): Promise<void> {
   for (const s of subs) s.disconnect();
 }
 
+const rssMb = (pid: number) =>
+  Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+
+/** A zones directory with the example zone and a 15 KB TXT answer, in a temp directory. */
+function scratchZones(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "lbdns-soak-"));
+  cpSync(ZONES, dir, { recursive: true });
+  const big = Array.from(
+    { length: 60 },
+    (_, i) => `big TXT "${String(i).padStart(3, "0")}${"x".repeat(247)}"`,
+  );
+  writeFileSync(
+    join(dir, "big.test.zone"),
+    `$TTL 60\n@ SOA ns1 h 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.1\n${big.join("\n")}\n`,
+  );
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Issue 18 #1: clients that pipeline 64 KB of queries for a 15 KB answer and never read. */
+async function nonReadingClients(): Promise<void> {
+  const zones = scratchZones();
+  const port = await freePort();
+  const lbdns = await startLbdns([
+    "--zones",
+    zones.dir,
+    "--listen",
+    `127.0.0.1:${port}`,
+    "--tcp-idle-timeout",
+    "3000",
+  ]);
+  const n = short ? 8 : 16;
+  const q = Buffer.from("000100000001000000000000036269670474657374000010 0001".replace(" ", ""), "hex");
+  const framed = Buffer.concat([Buffer.from([0, q.length]), q]);
+  const pipeline = Buffer.concat(Array.from({ length: Math.floor(65_536 / framed.length) }, () => framed));
+  await askOnce(port, seedQueries()[0]!);
+  const before = rssMb(lbdns.pid!);
+  const sockets = Array.from({ length: n }, () => {
+    const s = connect(port, "127.0.0.1");
+    s.on("error", () => {});
+    s.pause();
+    s.write(pipeline);
+    return s;
+  });
+  await sleep(2_000);
+  const grown = rssMb(lbdns.pid!) - before;
+  const answering = await answersCorrectly(port);
+  // Unbounded, each connection queued about 30 MB of answers; a few MB of heap slack is not that.
+  if (!answering || grown / n > 4) failed = true;
+  say(
+    `non-reading TCP clients: ${n} pipelining 64 KB of queries for a 15 KB answer: RSS grew ${grown.toFixed(1)} MB, ${(grown / n).toFixed(2)} MB per connection (buffers bounded at about 160 KiB a connection, the rest is heap slack; unbounded it was about 27 MB); others answered: ${answering ? "yes" : "NO"}`,
+  );
+  for (const s of sockets) s.destroy();
+  await kill(lbdns, "SIGTERM");
+  zones.cleanup();
+}
+
+/** Issue 18 #2: every worker killed, six times in a minute (the old supervisor gave up at five). */
+async function workerDeaths(): Promise<void> {
+  const port = await freePort();
+  const server = await startServe(
+    ["--zones", ZONES, "--listen", `127.0.0.1:${port}`, "--workers", "2", "--admin", "off"],
+    {
+      timeoutMs: 20_000,
+    },
+  );
+  const pids = () =>
+    new Set(
+      server
+        .logs()
+        .filter((l) => l["msg"] === "worker serving")
+        .map((l) => Number(l["pid"])),
+    );
+  const recoveries: number[] = [];
+  for (let round = 0; round < 6; round++) {
+    const seen = pids();
+    for (const pid of seen) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already replaced
+      }
+    }
+    const killedAt = performance.now();
+    await sleep(50);
+    let back = false;
+    while (performance.now() - killedAt < 60_000) {
+      if (await answersCorrectly(port).catch(() => false)) {
+        back = true;
+        break;
+      }
+      await sleep(20);
+    }
+    recoveries.push(back ? performance.now() - killedAt : Number.POSITIVE_INFINITY);
+    if (!back) break;
+  }
+  const alive = server.proc.exitCode === null;
+  if (!recoveries.every(Number.isFinite) || !alive) failed = true;
+  say(
+    `worker deaths: both workers killed ${recoveries.length} times: DNS answered again after ${recoveries.map((r) => (Number.isFinite(r) ? `${Math.round(r)} ms` : "never")).join(", ")} (backoff 0, 250 ms, doubling to 30 s); primary still up: ${alive ? "yes" : "NO"}`,
+  );
+  await server.stop("SIGTERM");
+}
+
+/** Issue 18 #3: with web-1's ACL credentials, every way of speaking for web-3. */
+async function forgedReports(): Promise<void> {
+  const redisPort = await freePort();
+  const redis = await startRedis(redisPort);
+  children.push(redis);
+  const admin = new Redis({ port: redisPort });
+  await admin.call(
+    "ACL",
+    "SETUSER",
+    "web-1",
+    "on",
+    ">pw1",
+    "resetkeys",
+    "~lbdns:health:web-1",
+    "resetchannels",
+    "&lbdns:health",
+    "-@all",
+    "+set",
+    "+publish",
+    "+multi",
+    "+exec",
+  );
+  await admin.call(
+    "ACL",
+    "SETUSER",
+    "lbdns",
+    "on",
+    ">pws",
+    "resetkeys",
+    "%R~lbdns:health:*",
+    "resetchannels",
+    "&lbdns:health",
+    "-@all",
+    "+scan",
+    "+getrange",
+    "+mget",
+    "+subscribe",
+    "+info",
+    "+ping",
+  );
+  const dnsPort = await freePort();
+  const lbdns = await startLbdns([
+    "--zones",
+    ZONES,
+    "--listen",
+    `127.0.0.1:${dnsPort}`,
+    "--redis",
+    `redis://lbdns:pws@127.0.0.1:${redisPort}`,
+  ]);
+  const agent = new Redis({ port: redisPort, username: "web-1", password: "pw1" });
+  const now = () => Date.now();
+  const forged = (load: number) =>
+    JSON.stringify({ v: 1, member: "web-3", status: "up", load, capacity: 100, ts: now() });
+  const honest = JSON.stringify({ v: 1, member: "web-1", status: "up", load: 90, capacity: 100, ts: now() });
+  await agent.set("lbdns:health:web-1", honest, "PX", 60_000);
+  let attempts = 0;
+  let refusedByRedis = 0;
+  for (let i = 0; i < 200; i++) {
+    attempts += 3;
+    await agent.publish("lbdns:health", forged(i % 10)); // a message naming web-3
+    await agent.set("lbdns:health:web-1", forged(i % 10), "PX", 60_000); // web-3's report in web-1's key
+    await agent.set("lbdns:health:web-3", forged(i % 10), "PX", 60_000).catch(() => refusedByRedis++); // web-3's key
+  }
+  await agent.set(
+    "lbdns:health:web-1",
+    JSON.stringify({ v: 1, member: "web-1", status: "up", load: 90, capacity: 100, ts: now() }),
+    "PX",
+    60_000,
+  );
+  await sleep(1_500);
+  const www = seedQueries()[0]!;
+  let toWeb3 = 0;
+  for (let i = 0; i < 200; i++) {
+    const r = await askOnce(dnsPort, www);
+    if (r?.includes(Buffer.from([192, 0, 2, 13]))) toWeb3++;
+  }
+  if (toWeb3 > 0) failed = true;
+  say(
+    `forged reports: ${fmt(attempts)} attempts with web-1's ACL credentials to speak for web-3 (a PUBLISH naming it, its report in web-1's key, a write to its key, of which Redis refused ${fmt(refusedByRedis)}): answers sent to web-3: ${toWeb3} of 200; forged reports accepted: ${toWeb3 === 0 ? 0 : "SOME"}`,
+  );
+  agent.disconnect();
+  admin.disconnect();
+  await kill(lbdns, "SIGTERM");
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   console.log(`lbdns soak${short ? " (short)" : ""}: ${fmt(INPUTS)} in-process fuzz inputs\n`);
@@ -290,6 +483,9 @@ async function main(): Promise<void> {
   await redisSlow(redisPort, dnsPort);
   await rrl();
   await fanout(redisPort);
+  await nonReadingClients();
+  await workerDeaths();
+  await forgedReports();
   const alive = lbdns.exitCode === null && lbdns.signalCode === null;
   if (!alive) failed = true;
 
