@@ -334,6 +334,42 @@ members:
     await waitFor(async () => (await connected()) === "1", 15_000, "connected again");
   }, 60_000);
 
+  it("logs the real cause of a refused publish once: NOPERM for a member its ACL user may not write (#17)", async () => {
+    const c = redis.client();
+    await c.call(
+      "ACL",
+      "SETUSER",
+      "web-1",
+      "on",
+      ">pw",
+      "resetkeys",
+      "~lbdns:health:web-1",
+      "resetchannels",
+      "&lbdns:health",
+      "-@all",
+      "+set",
+      "+publish",
+      "+multi",
+      "+exec",
+    );
+    c.disconnect();
+    const a = startAgent([
+      "--member",
+      "web-2",
+      "--redis",
+      `redis://web-1:pw@127.0.0.1:${redis.port}`,
+      "--interval",
+      "200ms",
+      "--load",
+      "cmd:echo 1",
+    ]);
+    await waitFor(() => /NOPERM/.test(a.logs()), 5_000, "the NOPERM error in the log");
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(a.logs().match(/could not deliver report/g)).toHaveLength(1);
+    a.proc.kill("SIGTERM");
+    await a.exited;
+  });
+
   it("sends no capacity without --capacity, so the pool's stands; loadavg reports percent", async () => {
     const a = startAgent([
       "--member",
