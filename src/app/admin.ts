@@ -13,6 +13,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { parseReport } from "../health/report.js";
 import type { HealthStore } from "../health/store.js";
 import { httpServer, listenHttp } from "../lib/http.js";
+import type { MemberView } from "../pools/pool.js";
 import type { PoolSet } from "../pools/pool-set.js";
 import type { Resolver } from "../server/resolve.js";
 import type { ZoneSet } from "../zone/zoneset.js";
@@ -32,6 +33,19 @@ export interface AdminDeps {
   token: string | null;
   /** Called with each accepted report's text (the primary relays it to its workers). */
   onReport?: ((text: string) => void) | undefined;
+  /** With --workers: answers per member, summed over the workers ("pool\0member"). */
+  answers?: (() => Promise<Map<string, number>>) | undefined;
+}
+
+/** Member views with their answer counts taken from `counts` (the workers' sums). */
+function withAnswers<T extends { name: string; members: MemberView[] }>(
+  pool: T,
+  counts: Map<string, number>,
+): T {
+  return {
+    ...pool,
+    members: pool.members.map((m) => ({ ...m, answered: counts.get(`${pool.name}\u0000${m.id}`) ?? 0 })),
+  };
 }
 
 export function statusOf(pools: PoolSet | null, store: HealthStore) {
@@ -124,17 +138,30 @@ export function startAdmin(
       deps.onReport?.(body);
       return send(res, 202, { accepted: parsed.report.member });
     }
-    if (req.method === "GET" && path === "/v1/status")
-      return send(res, 200, statusOf(deps.pools(), deps.store));
+    if (req.method === "GET" && path === "/v1/status") {
+      const status = statusOf(deps.pools(), deps.store);
+      if (!deps.answers) return send(res, 200, status);
+      const counts = await deps.answers();
+      return send(res, 200, { ...status, pools: status.pools.map((p) => withAnswers(p, counts)) });
+    }
     if (req.method === "GET" && path === "/v1/explain") {
       const q = new URL(req.url ?? "/", "http://admin").searchParams;
       if (!deps.zones()) return send(res, 503, { error: "zones not loaded" });
       try {
-        return send(
-          res,
-          200,
-          explain(deps.resolver, q.get("name") ?? "", q.get("type") ?? "A", q.get("client") ?? undefined),
+        const e = explain(
+          deps.resolver,
+          q.get("name") ?? "",
+          q.get("type") ?? "A",
+          q.get("client") ?? undefined,
         );
+        if (deps.answers && e.pool && e.members) {
+          const counts = await deps.answers();
+          return send(res, 200, {
+            ...e,
+            members: withAnswers({ name: e.pool, members: e.members }, counts).members,
+          });
+        }
+        return send(res, 200, e);
       } catch (e) {
         if (e instanceof ExplainError) return send(res, 400, { error: e.message });
         throw e;

@@ -22,6 +22,8 @@ export interface Explanation {
   type: string;
   rcode: string;
   from: string;
+  /** The pool that answers, if one does. */
+  pool?: string;
   source?: string | null;
   policy?: string;
   members?: MemberView[];
@@ -88,6 +90,7 @@ export function explain(resolver: Resolver, name: string, typeText = "A", client
       type: typeName(qtype),
       rcode: rcodeName(r.rcode),
       from: `pool '${r.pool.name}'`,
+      pool: r.pool.name,
       source: status.source,
       policy: status.policy,
       members: status.members,

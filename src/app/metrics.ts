@@ -247,3 +247,17 @@ function latencyHistogram(queries: QueryStats) {
   // classes, but the registry only calls get() and prints `type` as given (see its registry.js).
   return metric as unknown as Gauge;
 }
+
+/**
+ * Per-member answer counts from Prometheus text (`lbdns_pool_answers_total`, source "member"),
+ * keyed "pool\0member". With --workers the primary answers nothing itself: its status and
+ * explain take the counts from the workers' summed metrics, so they agree with /metrics.
+ */
+export function memberAnswers(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const re =
+    /^lbdns_pool_answers_total\{pool="([^"]*)",source="member",member="([^"]*)"\} (\d+(?:\.\d+)?(?:e\+\d+)?)$/gm;
+  for (const m of text.matchAll(re))
+    out.set(`${m[1]}\u0000${m[2]}`, (out.get(`${m[1]}\u0000${m[2]}`) ?? 0) + Number(m[3]));
+  return out;
+}

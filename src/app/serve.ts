@@ -29,7 +29,7 @@ import { TRANSIENT_ERRORS } from "../zone/load.js";
 import { ZoneSet } from "../zone/zoneset.js";
 import { startAdmin } from "./admin.js";
 import { Catalog } from "./catalog.js";
-import { createMetrics } from "./metrics.js";
+import { createMetrics, memberAnswers } from "./metrics.js";
 import { startMetrics } from "./metrics-server.js";
 import { watchZones } from "./watch.js";
 import { isWorkerProcess, joinPrimary, startWorkers, type WorkerPool } from "./workers.js";
@@ -222,6 +222,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
         metrics: workers?.metrics ?? metrics,
         token,
         onReport: workers ? (text) => workers?.relayReport(text) : undefined,
+        answers: workers ? async () => memberAnswers(await workers!.metrics.metrics()) : undefined,
       });
     } catch (e) {
       await fail("the admin endpoint", e);

@@ -79,7 +79,10 @@ export function listenTcp(
     const conn: Connection = { socket, draining: false, network, lastActive: performance.now(), busy: false };
     connections.add(conn);
     mine = perNetwork.get(network); // a drop above may have removed an emptied set
-    if (!mine) perNetwork.set(network, (mine = new Set()));
+    if (!mine) {
+      mine = new Set();
+      perNetwork.set(network, mine);
+    }
     mine.add(conn);
     socket.on("close", () => drop(conn));
     serveConnection(conn, responder, options, onError);

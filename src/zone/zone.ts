@@ -313,7 +313,12 @@ export class Zone {
     // Visit parents before children so each node can inherit its parent's cut: nodes grouped by
     // label count (a linear pass, where a sort of a million nodes took a second at once).
     const byDepth: ZoneNode[][] = [];
-    for (const node of this.nodes.values()) (byDepth[labelCount(node.key)] ??= []).push(node);
+    for (const node of this.nodes.values()) {
+      const depth = labelCount(node.key);
+      const list = byDepth[depth] ?? [];
+      byDepth[depth] = list;
+      list.push(node);
+    }
     let done = 0;
     for (const node of byDepth.flatMap((d) => d ?? [])) {
       if ((++done & 4095) === 0) yield;

@@ -75,6 +75,30 @@ it("answers from every worker, relays admin reports to all, sums metrics, replac
   expect(metrics).toContain(`lbdns_query_duration_seconds_count{transport="tcp"} ${tcpQueries}`);
   expect(metrics).toMatch(/lbdns_pool_members\{pool="web",reason="available"\} 1\n/); // one view, not summed
   expect(await (await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).text()).toBe("ready: 2 workers\n");
+  // Issue 19 #14: status and explain count the workers' answers, as /metrics does.
+  const byMetrics = Number(
+    /lbdns_pool_answers_total\{pool="web",source="member",member="web-3"\} (\d+)/.exec(metrics)?.[1],
+  );
+  expect(byMetrics).toBeGreaterThanOrEqual(7);
+  const status = JSON.parse(
+    (await runCli(["status", "--json", "--server", server.admin!, "--token", server.token!])).stdout,
+  ) as { pools: { name: string; members: { id: string; answered: number }[] }[] };
+  const web3 = status.pools.find((p) => p.name === "web")!.members.find((m) => m.id === "web-3")!;
+  expect(web3.answered).toBe(byMetrics);
+  const explained = JSON.parse(
+    (
+      await runCli([
+        "explain",
+        "www.example.com",
+        "--json",
+        "--server",
+        server.admin!,
+        "--token",
+        server.token!,
+      ])
+    ).stdout,
+  ) as { members: { id: string; answered: number }[] };
+  expect(explained.members.find((m) => m.id === "web-3")!.answered).toBe(byMetrics);
 
   // A worker that dies is replaced, and the new one starts with the primary's view.
   const [victim] = workerPids();
