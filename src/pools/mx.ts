@@ -2,7 +2,13 @@
  * Runtime of an MX pool: mail is never refused while a relay exists.
  *
  * The answer lists the available primaries at their preference (highest headroom first), then
- * every relay at its (strictly higher) preference. When no primary is available, the standby
+ * every relay at its (strictly higher) preference. With the headroom policy (the default), the
+ * primaries that share the lowest preference are not listed as equals (MTAs would split mail
+ * evenly among them): one answer is precomputed per such primary, listing it at that preference
+ * and the others one later, and each query takes the next answer of a smooth weighted round
+ * robin over their headroom, so each primary's share of mail follows its headroom while every
+ * primary and relay stays listed. A resolver caches one answer per TTL; over many TTL windows the
+ * shares converge, deterministically, with no per-query allocation. When no primary is available, the standby
  * servers that are up are listed as primaries; when none is, the relays alone. With no relay and
  * nothing available, the zone's static MX records answer, or else every configured primary: a
  * sending MTA retries a server that is down, but cannot retry an empty answer.
@@ -55,6 +61,13 @@ export class MxPool implements Pool {
   private addressPoolOf: (key: string) => AddressPool | undefined = () => undefined;
   /** The MX set being answered, for status and explain. */
   listed: ListedMx[] = [];
+  /** Headroom policy: one answer per lowest-preference primary, and the round robin's state. */
+  private variants: PoolAnswer[] = [];
+  private weights = new Float64Array(0);
+  private credit = new Float64Array(0);
+  private totalWeight = 0;
+  /** Each member's expected share of first-listed answers (status). */
+  private shares = new Map<string, number>();
 
   constructor(
     readonly name: string,
@@ -78,9 +91,31 @@ export class MxPool implements Pool {
 
   answer(qtype: number, _client: Client | null = null, commit = true): PoolAnswer | null {
     if (qtype !== T.MX || this.current.sections.an === 0) return null; // nothing to list: the zone answers
-    if (commit) this.current.counter.n++;
-    if (this.dynamic.length === 0) return this.current;
-    return this.withPoolAddresses(this.current, commit);
+    const chosen = this.variants.length > 1 ? this.variants[this.nextVariant(commit)]! : this.current;
+    if (commit) chosen.counter.n++;
+    if (this.dynamic.length === 0) return chosen;
+    return this.withPoolAddresses(chosen, commit);
+  }
+
+  /**
+   * Smooth weighted round robin (as nginx's): every variant gains its weight, the richest is
+   * taken and pays the total. `commit` false (explain) reports the next pick without taking it.
+   */
+  private nextVariant(commit: boolean): number {
+    let best = 0;
+    let bestCredit = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < this.weights.length; i++) {
+      const c = this.credit[i]! + this.weights[i]!;
+      if (c > bestCredit) {
+        bestCredit = c;
+        best = i;
+      }
+    }
+    if (commit) {
+      for (let i = 0; i < this.weights.length; i++) this.credit[i]! += this.weights[i]!;
+      this.credit[best]! -= this.totalWeight;
+    }
+    return best;
   }
 
   source(qtype: number): AnswerSource | null {
@@ -160,14 +195,15 @@ export class MxPool implements Pool {
       ...this.config.relays.map((r) => ({ host: r.host, preference: r.preference, role: "relay" as const })),
     ];
     let state = `${role}:${primaries.length}`;
+    this.variants = [];
+    this.shares = new Map(primaries.map((m) => [m.id, 1]));
     if (hosts.length + relays.length === 0) {
       state = "last-resort";
       this.current = this.lastResort();
     } else {
-      this.current = this.encode(
-        [...hosts, ...relays],
-        [...primaries, ...this.config.members, ...this.config.standby],
-      );
+      const known = [...primaries, ...this.config.members, ...this.config.standby];
+      this.current = this.encode([...hosts, ...relays], known);
+      this.buildVariants(primaries, relays, known);
     }
     if (state !== this.lastState && this.lastState !== "" && !this.env.quiet) {
       const level = role === "primary" && primaries.length > 0 ? "info" : "warn";
@@ -182,6 +218,39 @@ export class MxPool implements Pool {
       earliestExpiry(this.standbyAssessments, now, earliestExpiry(this.assessments, now)),
       this.rebuildNow,
     );
+  }
+
+  /**
+   * Headroom policy: the primaries sharing the lowest preference P each get an answer listing it
+   * at P and the others at P + 1, weighted by headroom. Not when P + 1 would reach a relay's
+   * preference (relays stay strictly after every primary), nor for fewer than two.
+   */
+  private buildVariants(primaries: MxMemberConfig[], relays: Host[], known: MxMemberConfig[]): void {
+    if (this.config.policy !== "headroom" || primaries.length < 2) return;
+    const low = Math.min(...primaries.map((m) => m.preference));
+    const group = primaries.filter((m) => m.preference === low);
+    const firstRelay = Math.min(65_536, ...relays.map((r) => r.preference));
+    if (group.length < 2 || low + 1 >= firstRelay) return;
+    const rest = primaries.filter((m) => m.preference !== low);
+    const weightOf = (m: MxMemberConfig) => {
+      const i = this.config.members.indexOf(m);
+      const a = i >= 0 ? this.assessments[i]! : this.standbyAssessments[this.config.standby.indexOf(m)]!;
+      return Math.max(a.capacity * (1 - a.utilization), 1e-6);
+    };
+    const weights = group.map(weightOf);
+    this.weights = Float64Array.from(weights);
+    this.credit = new Float64Array(group.length);
+    this.totalWeight = weights.reduce((a, b) => a + b, 0);
+    this.variants = group.map((first) => {
+      const hosts: Host[] = [
+        { host: parseName(first.host, null), preference: low },
+        ...group.filter((m) => m !== first).map((m) => ({ host: parseName(m.host, null), preference: low + 1 })),
+        ...rest.map((m) => ({ host: parseName(m.host, null), preference: m.preference })),
+      ];
+      return this.encode([...hosts, ...relays], known);
+    });
+    this.shares = new Map(primaries.map((m) => [m.id, 0]));
+    group.forEach((m, i) => this.shares.set(m.id, weights[i]! / this.totalWeight));
   }
 
   private encode(hosts: Host[], known: MxMemberConfig[]): PoolAnswer {
@@ -291,7 +360,8 @@ export class MxPool implements Pool {
       role: "member",
       addresses: m.address ?? [],
       answered: this.answeredBy(m.id),
-      share: this.listed.some((l) => l.host === m.host && l.role !== "relay") ? 1 : 0,
+      // The share of answers listing it first (1 for every listed primary with the equal policy).
+      share: this.listed.some((l) => l.host === m.host && l.role !== "relay") ? (this.shares.get(m.id) ?? 0) : 0,
     });
     return [
       ...this.config.members.map((m, i) => view(m, this.assessments[i]!)),

@@ -120,6 +120,10 @@ export const addressPoolSchema = z.strictObject({
 export const mxPoolSchema = z.strictObject({
   type: z.literal("mx"),
   ...common,
+  // headroom: each answer lists one primary of the lowest preference first (drawn in proportion
+  // to headroom) and the others one preference later, so mail follows headroom; equal: every
+  // primary at its configured preference, and MTAs split evenly among equal ones.
+  policy: z.enum(["headroom", "equal"]).default("headroom"),
   // May start empty (`lbdns pool create --type mx`); with nothing to list, the zone answers.
   members: z.array(mxMemberSchema).default([]),
   relays: z.array(relaySchema).default([]),

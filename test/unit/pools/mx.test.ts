@@ -50,11 +50,46 @@ describe("MX pools", () => {
     expect(logged.at(-1)).toMatchObject({ role: "relay-only", primaries: [], relays: 1 });
   });
 
-  it("healthy: primaries by headroom, then the relay", () => {
-    const f = poolFixture(MAIL);
+  it("healthy, policy equal: primaries by headroom at their preference, then the relay", () => {
+    const f = poolFixture(MAIL.replace("type: mx", "type: mx\n    policy: equal"));
     f.report("mx-1", 40);
     f.report("mx-2", 10);
     expect(mx(f)).toEqual(["10 mx2.example.com.", "10 mx1.example.com.", "50 relay1.backup.example.net."]);
+  });
+
+  it("healthy, policy headroom (the default): one primary first, the other one later, relay last", () => {
+    const f = poolFixture(MAIL);
+    f.report("mx-1", 40);
+    f.report("mx-2", 10);
+    expect(mx(f)).toEqual(["10 mx2.example.com.", "11 mx1.example.com.", "50 relay1.backup.example.net."]);
+  });
+
+  it("shares first place by headroom, exactly over a cycle: 2:1 headroom gives 2:1 answers", () => {
+    const f = poolFixture(MAIL);
+    f.report("mx-1", 30); // headroom 50 x (1 - 0.6) = 20
+    f.report("mx-2", 10); // headroom 50 x (1 - 0.2) = 40
+    const first = new Map<string, number>();
+    for (let i = 0; i < 300; i++) {
+      const top = mx(f)[0]!;
+      first.set(top, (first.get(top) ?? 0) + 1);
+      // Every answer still lists both primaries and the relay.
+      expect(mx(f).length).toBe(3);
+    }
+    // 600 answers in all (two per round above): 400 and 200.
+    expect(Object.fromEntries(first)).toEqual({ "10 mx2.example.com.": 200, "10 mx1.example.com.": 100 });
+    const shares = f.set.byName.get("mail")!.status().members.map((m) => [m.id, Math.round(m.share * 100)]);
+    expect(shares).toEqual([
+      ["mx-1", 33],
+      ["mx-2", 67],
+      ["mx-9", 0],
+    ]);
+  });
+
+  it("keeps the relay strictly after the primaries: no shares when P + 1 would reach it", () => {
+    const f = poolFixture(MAIL.replace("preference: 50", "preference: 11"));
+    f.report("mx-1", 40);
+    f.report("mx-2", 10);
+    expect(mx(f)).toEqual(["10 mx2.example.com.", "10 mx1.example.com.", "11 relay1.backup.example.net."]);
   });
 
   it("degraded: a down primary is left out, the relay stays", () => {
