@@ -244,13 +244,15 @@ export class MxPool implements Pool {
     this.variants = group.map((first) => {
       const hosts: Host[] = [
         { host: parseName(first.host, null), preference: low },
-        ...group.filter((m) => m !== first).map((m) => ({ host: parseName(m.host, null), preference: low + 1 })),
+        ...group
+          .filter((m) => m !== first)
+          .map((m) => ({ host: parseName(m.host, null), preference: low + 1 })),
         ...rest.map((m) => ({ host: parseName(m.host, null), preference: m.preference })),
       ];
       return this.encode([...hosts, ...relays], known);
     });
     this.shares = new Map(primaries.map((m) => [m.id, 0]));
-    group.forEach((m, i) => this.shares.set(m.id, weights[i]! / this.totalWeight));
+    for (const [i, m] of group.entries()) this.shares.set(m.id, weights[i]! / this.totalWeight);
   }
 
   private encode(hosts: Host[], known: MxMemberConfig[]): PoolAnswer {
@@ -361,7 +363,9 @@ export class MxPool implements Pool {
       addresses: m.address ?? [],
       answered: this.answeredBy(m.id),
       // The share of answers listing it first (1 for every listed primary with the equal policy).
-      share: this.listed.some((l) => l.host === m.host && l.role !== "relay") ? (this.shares.get(m.id) ?? 0) : 0,
+      share: this.listed.some((l) => l.host === m.host && l.role !== "relay")
+        ? (this.shares.get(m.id) ?? 0)
+        : 0,
     });
     return [
       ...this.config.members.map((m, i) => view(m, this.assessments[i]!)),

@@ -77,7 +77,10 @@ describe("MX pools", () => {
     }
     // 600 answers in all (two per round above): 400 and 200.
     expect(Object.fromEntries(first)).toEqual({ "10 mx2.example.com.": 200, "10 mx1.example.com.": 100 });
-    const shares = f.set.byName.get("mail")!.status().members.map((m) => [m.id, Math.round(m.share * 100)]);
+    const shares = f.set.byName
+      .get("mail")!
+      .status()
+      .members.map((m) => [m.id, Math.round(m.share * 100)]);
     expect(shares).toEqual([
       ["mx-1", 33],
       ["mx-2", 67],
