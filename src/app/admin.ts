@@ -6,7 +6,7 @@
  *   GET  /healthz      liveness: 503 while no worker answers DNS
  * A bearer token is required (serve creates one in its token file unless told otherwise; only
  * --no-admin-token on loopback turns it off), reports must be JSON, and cross-site requests from
- * browsers are refused (see docs/security in the README).
+ * browsers are refused (the README's Security model).
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";

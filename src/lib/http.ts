@@ -16,8 +16,12 @@ export const HTTP_LIMITS = {
   idleTimeoutMs: 10_000,
 };
 
-/** An HTTP server whose header and request deadlines are checked every second (Node: 30 s). */
-export function httpServer(handler: RequestListener): Server {
+/**
+ * An HTTP server whose header and request deadlines are checked every second (Node: 30 s). A
+ * handler that fails (metrics from a worker that died mid-way...) costs that request a 500, never
+ * the process: an async handler's rejection would otherwise be unhandled.
+ */
+export function httpServer(handler: (...args: Parameters<RequestListener>) => unknown): Server {
   return createServer(
     {
       connectionsCheckingInterval: 1_000,
@@ -25,7 +29,14 @@ export function httpServer(handler: RequestListener): Server {
       requestTimeout: HTTP_LIMITS.requestTimeoutMs,
       keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs,
     },
-    handler,
+    (req, res) => {
+      Promise.resolve()
+        .then(() => handler(req, res))
+        .catch((err: Error) => {
+          if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+          res.end(`internal error: ${err.message}\n`);
+        });
+    },
   );
 }
 
