@@ -160,8 +160,8 @@ export class RedisHealthStore implements HealthStore {
     }
     this.reading.set(member, false);
     const key = healthKey(this.options.prefix, member);
-    this.read([key])
-      .then(([value]) => {
+    this.readOne(key)
+      .then((value) => {
         if (value !== null && value !== undefined) this.table.offerText(value, key, 0, member);
       })
       .catch((err: Error) =>
@@ -218,25 +218,42 @@ export class RedisHealthStore implements HealthStore {
     const pipe = this.client.pipeline();
     for (const k of keys) pipe.getrange(k, 0, MAX_REPORT_BYTES);
     const replies = (await pipe.exec()) ?? [];
-    if (replies.some(([err]) => err?.message.startsWith("NOPERM"))) {
-      this.noGetrange = true;
+    if (replies.some(([err]) => err !== null && this.refusedGetrange(err))) return this.client.mget(...keys);
+    return replies.map(([err, value], i) => (err ? null : this.bounded(keys[i]!, value)));
+  }
+
+  /** One key, as after a notification: one command, no pipeline (thousands arrive a second). */
+  private async readOne(key: string): Promise<string | null> {
+    if (!this.noGetrange) {
+      try {
+        return this.bounded(key, await this.client.getrange(key, 0, MAX_REPORT_BYTES));
+      } catch (err) {
+        if (!this.refusedGetrange(err as Error)) throw err;
+      }
+    }
+    return (await this.client.mget(key))[0] ?? null;
+  }
+
+  /** A NOPERM for GETRANGE: an ACL from before it was needed; MGET from then on, said once. */
+  private refusedGetrange(err: Error): boolean {
+    if (!err.message.startsWith("NOPERM")) return false;
+    if (!this.noGetrange)
       this.log.warn(
         "the Redis user may not run GETRANGE, so report sizes are not bounded; grant +getrange (docs/health-reports.md)",
       );
-      return this.client.mget(...keys);
+    this.noGetrange = true;
+    return true;
+  }
+
+  /** A value read with GETRANGE: null when missing, or when longer than any report. */
+  private bounded(key: string, value: unknown): string | null {
+    if (typeof value !== "string" || value === "") return null;
+    if (value.length > MAX_REPORT_BYTES) {
+      this.oversized++;
+      this.warnings.warn({ key, limit: MAX_REPORT_BYTES }, "skipping a health key larger than any report");
+      return null;
     }
-    return replies.map(([err, value], i) => {
-      if (err || typeof value !== "string" || value === "") return null;
-      if (value.length > MAX_REPORT_BYTES) {
-        this.oversized++;
-        this.warnings.warn(
-          { key: keys[i], limit: MAX_REPORT_BYTES },
-          "skipping a health key larger than any report",
-        );
-        return null;
-      }
-      return value;
-    });
+    return value;
   }
 
   async stop(): Promise<void> {
