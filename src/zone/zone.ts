@@ -209,6 +209,11 @@ export class Zone {
     }
   }
 
+  /** Pre-signed: DNSKEY and RRSIG records at the apex. */
+  get signed(): boolean {
+    return this.apex.has(T.DNSKEY) && this.apex.has(T.RRSIG);
+  }
+
   /** Adds one parsed record. */
   take(r: ZoneRecord): void {
     const originKey = this.apex.key;
@@ -234,6 +239,13 @@ export class Zone {
     const soaRdata = soa.rdatas[0]!;
     this.negativeTtl = Math.min(soa.ttl, soaMinimum(soaRdata));
     this.serial = soaSerial(soaRdata);
+    if (this.signed)
+      this.warnings.push({
+        file: this.file,
+        line: 0,
+        reason:
+          "the zone is signed (DNSKEY and RRSIG at the apex), but lbdns does not send DNSSEC records with answers yet: with a DS at the parent, validating resolvers will treat its answers as bogus (docs/zones.md)",
+      });
     yield* this.linkCutsAndWildcards();
   }
 

@@ -17,6 +17,26 @@ function problems(yaml: string): string[] {
 }
 
 describe("pools.yaml validation", () => {
+  it("refuses a pool name in a pre-signed zone: its answers could not be signed", () => {
+    const signed = zoneSet({
+      "signed.test.": `${apex("signed.test.")}@ DNSKEY 257 3 13 AAAAAAAA\n@ RRSIG SOA 13 2 300 20300101000000 20200101000000 1 signed.test. AAAAAAAA\nwww A 192.0.2.1\n`,
+    });
+    const yaml =
+      "pools:\n  web:\n    names: [www.signed.test.]\n    members: [{id: w1, address: 192.0.2.1}]\n";
+    let got: string[] = [];
+    try {
+      parsePools(yaml, "pools.yaml", signed);
+    } catch (e) {
+      if (e instanceof PoolsError) got = e.problems;
+    }
+    expect(got).toEqual([
+      "pool 'web', name 'www.signed.test.': /virtual/signed.test.zone is a signed zone, and lbdns cannot sign pool answers; bind the pool in an unsigned zone",
+    ]);
+    expect(signed.zones.get("signed.test")!.warnings.map((w) => w.reason)).toEqual([
+      expect.stringMatching(/^the zone is signed .* validating resolvers will treat its answers as bogus/),
+    ]);
+  });
+
   it("refuses an empty file (a truncated write) and accepts an explicit 'pools: {}' (issue 18 #8)", () => {
     expect(problems("")).toEqual([
       "the file is empty (a truncated write?); to serve no pools write 'pools: {}'",
