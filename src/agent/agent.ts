@@ -24,6 +24,8 @@ class MemberAgent {
   private readonly samplers: LoadSampler[];
   private readonly checks: { spec: CheckSpec; damper: RiseFall }[];
   private lastLoad: number | undefined;
+  /** Whether lastLoad came from a fraction source (then it is in percent of capacity 100). */
+  private lastFraction = false;
   private lastStatus: ReportStatus | undefined;
   private failing = false;
   private warnedNoLoad = false;
@@ -94,7 +96,10 @@ class MemberAgent {
     if (ok.length > 0)
       metrics["rttMs"] = Math.round((ok.reduce((a, b) => a + b, 0) / ok.length) * 1000) / 1000;
     const status: ReportStatus = override ?? (this.checks.some((c) => c.damper.up === false) ? "down" : "up");
-    load ??= this.lastLoad;
+    if (load === undefined) {
+      load = this.lastLoad;
+      fraction = this.lastFraction;
+    }
     if (load === undefined) {
       // Never claim load 0 for a server we cannot measure: without a report it simply stays unavailable.
       if (!this.warnedNoLoad)
@@ -103,6 +108,7 @@ class MemberAgent {
       return;
     }
     this.lastLoad = load;
+    this.lastFraction = fraction;
     const capacity = this.spec.capacity ?? (fraction ? PERCENT : undefined);
     const report: Report = {
       v: 1,
