@@ -88,6 +88,19 @@ describe("MX pools", () => {
     ]);
   });
 
+  it("keeps the split while reports keep arriving: a rebuild does not restart the round robin", () => {
+    const f = poolFixture(MAIL);
+    const first = new Map<string, number>();
+    for (let i = 0; i < 300; i++) {
+      // Agents report every few seconds, resolvers ask far less often: a rebuild before each answer.
+      f.report("mx-1", 30);
+      f.report("mx-2", 10);
+      const top = mx(f)[0]!;
+      first.set(top, (first.get(top) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(first)).toEqual({ "10 mx2.example.com.": 200, "10 mx1.example.com.": 100 });
+  });
+
   it("keeps the relay strictly after the primaries: no shares when P + 1 would reach it", () => {
     const f = poolFixture(MAIL.replace("preference: 50", "preference: 11"));
     f.report("mx-1", 40);
