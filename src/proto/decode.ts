@@ -58,8 +58,8 @@ export type Decoded =
       /** Question end when the question could be read, so it can be echoed; else 0. */
       questionEnd: number;
       edns: Edns | null;
-      /** NOTAUTH for a signed request: its TSIG record, to answer BADKEY (proto/tsig.ts). */
-      tsig?: { start: number; end: number };
+      /** NOTAUTH for a signed request: the BADKEY TSIG record to end the response with (proto/tsig.ts). */
+      tsig?: Buffer;
     };
 
 const DROP: Decoded = Object.freeze({ ok: false, drop: true }) as Decoded;
@@ -159,9 +159,9 @@ export function decodeQuery(buf: Buffer): Decoded {
   // A signed request is checked before anything else is done with it (RFC 8945 §5.2), and we
   // hold no keys: NOTAUTH with BADKEY, whatever the opcode.
   if (tsig !== null) {
-    if (badKeyRecord(buf, tsig.start, tsig.end) === null)
-      return failed(id, flags, FORMERR, questionEnd, edns);
-    return { ...failed(id, flags, NOTAUTH, qdcount === 0 ? 0 : questionEnd, edns), tsig } as Decoded;
+    const record = badKeyRecord(buf, tsig.start, tsig.end);
+    if (record === null) return failed(id, flags, FORMERR, questionEnd, edns);
+    return { ...failed(id, flags, NOTAUTH, qdcount === 0 ? 0 : questionEnd, edns), tsig: record } as Decoded;
   }
   if (opcode !== 0) return failed(id, flags, NOTIMP, qdcount === 0 ? 0 : questionEnd, edns);
   if (qdcount === 0)

@@ -10,7 +10,6 @@ import { decodeQuery, type Edns } from "../proto/decode.js";
 import { buildResponse, TCP_LIMIT, udpLimit } from "../proto/encode.js";
 import { RCODE } from "../proto/rcode.js";
 import { EMPTY_SECTIONS } from "../proto/sections.js";
-import { badKeyRecord } from "../proto/tsig.js";
 import type { ZoneSet } from "../zone/zoneset.js";
 import type { CookieJar } from "./cookies.js";
 import { Resolver } from "./resolve.js";
@@ -84,7 +83,7 @@ export class Responder {
         0,
         this.withCookie(buf, decoded.edns, remote, null),
       );
-      return decoded.tsig ? withBadKey(response, buf, decoded.tsig) : response;
+      return decoded.tsig ? withBadKey(response, decoded.tsig) : response;
     }
     const q = decoded.query;
     const limit = transport === "tcp" ? TCP_LIMIT : udpLimit(q);
@@ -132,9 +131,7 @@ export class Responder {
 }
 
 /** The response with the BADKEY TSIG record appended, last (RFC 8945 §5.2.1, proto/tsig.ts). */
-function withBadKey(response: Buffer, query: Buffer, tsig: { start: number; end: number }): Buffer {
-  const record = badKeyRecord(query, tsig.start, tsig.end);
-  if (record === null) return response;
+function withBadKey(response: Buffer, record: Buffer): Buffer {
   const out = Buffer.concat([response, record]);
   out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
   return out;
