@@ -198,17 +198,17 @@ export interface QuerySpec {
   tsig?: "last" | "not-last";
 }
 
-/** A TSIG record signed with a key named `nokey.` (hmac-sha256, a fixed 32-octet MAC). */
-function tsigRecord(id: number): Buffer {
+/** A TSIG record for a key named `nokey.` (hmac-sha256) with `macSize` octets of fixed MAC. */
+export function tsigRecord(id: number, macSize = 32): Buffer {
   const owner = Buffer.from("056e6f6b657900", "hex");
   const alg = Buffer.from("0b686d61632d73686132353600", "hex");
   const fixed = Buffer.alloc(10);
   fixed.writeUIntBE(1_796_000_000, 0, 6); // time signed
   fixed.writeUInt16BE(300, 6); // fudge
-  fixed.writeUInt16BE(32, 8); // MAC size
+  fixed.writeUInt16BE(macSize, 8);
   const tail = Buffer.alloc(6);
   tail.writeUInt16BE(id, 0); // original ID; error 0; other length 0
-  const rdata = Buffer.concat([alg, fixed, Buffer.alloc(32, 0xab), tail]);
+  const rdata = Buffer.concat([alg, fixed, Buffer.alloc(macSize, 0xab), tail]);
   const head = Buffer.alloc(10);
   head.writeUInt16BE(250, 0);
   head.writeUInt16BE(255, 2);

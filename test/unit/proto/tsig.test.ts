@@ -2,26 +2,9 @@ import { describe, expect, it } from "vitest";
 import { decodeQuery } from "../../../src/proto/decode.js";
 import { BADKEY } from "../../../src/proto/tsig.js";
 import { Responder } from "../../../src/server/responder.js";
+import { tsigRecord as tsig } from "../../differential/wire.js";
 import { makeQuery } from "../../helpers/packets.js";
 import { apex, zoneSet } from "../../helpers/zones.js";
-
-/** A TSIG record for key `nokey.` (hmac-sha256), with `macSize` octets of MAC. */
-function tsig(originalId: number, macSize = 32): Buffer {
-  const owner = Buffer.from("056e6f6b657900", "hex");
-  const alg = Buffer.from("0b686d61632d73686132353600", "hex");
-  const fixed = Buffer.alloc(10);
-  fixed.writeUIntBE(1_796_000_000, 0, 6);
-  fixed.writeUInt16BE(300, 6);
-  fixed.writeUInt16BE(macSize, 8);
-  const tail = Buffer.alloc(6);
-  tail.writeUInt16BE(originalId, 0);
-  const rdata = Buffer.concat([alg, fixed, Buffer.alloc(macSize, 0xab), tail]);
-  const head = Buffer.alloc(10);
-  head.writeUInt16BE(250, 0);
-  head.writeUInt16BE(255, 2);
-  head.writeUInt16BE(rdata.length, 8);
-  return Buffer.concat([owner, head, rdata]);
-}
 
 function signed(record: Buffer, edns = false): Buffer {
   const q = Buffer.concat([
