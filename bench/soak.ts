@@ -24,7 +24,7 @@ import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
 import { startLbdns, startServe } from "../harness/lbdns.js";
 import { askOnce, freePort, kill, ROOT } from "../harness/procs.js";
-import { startRedis } from "../harness/redis.js";
+import { addAgentUser, addServeUser, startRedis } from "../harness/redis.js";
 import { publishToRedis } from "../src/health/publish.js";
 import { exampleResponder, fuzzResponder, hostilePackets, newTally, seedQueries } from "./fuzz.js";
 import { QueryLoad } from "./query-load.js";
@@ -380,40 +380,8 @@ async function forgedReports(): Promise<void> {
   const redis = await startRedis(redisPort);
   children.push(redis);
   const admin = new Redis({ port: redisPort });
-  await admin.call(
-    "ACL",
-    "SETUSER",
-    "web-1",
-    "on",
-    ">pw1",
-    "resetkeys",
-    "~lbdns:health:web-1",
-    "resetchannels",
-    "&lbdns:health",
-    "-@all",
-    "+set",
-    "+publish",
-    "+multi",
-    "+exec",
-  );
-  await admin.call(
-    "ACL",
-    "SETUSER",
-    "lbdns",
-    "on",
-    ">pws",
-    "resetkeys",
-    "%R~lbdns:health:*",
-    "resetchannels",
-    "&lbdns:health",
-    "-@all",
-    "+scan",
-    "+getrange",
-    "+mget",
-    "+subscribe",
-    "+info",
-    "+ping",
-  );
+  await addAgentUser(admin, "web-1", "pw1");
+  await addServeUser(admin, "lbdns", "pws");
   const dnsPort = await freePort();
   const lbdns = await startLbdns([
     "--zones",

@@ -110,3 +110,47 @@ export async function startRedis(port: number, extra: string[] = [], cpus?: stri
   const server = await RedisServer.start({ port, args: extra, ...(cpus === undefined ? {} : { cpus }) });
   return server.process!;
 }
+
+/**
+ * The Redis ACLs docs/health-reports.md documents: an agent's user may SET only its own key and
+ * PUBLISH only on the health channel; the server's user may only read health keys and subscribe.
+ */
+export async function addAgentUser(admin: Redis, member: string, password: string): Promise<void> {
+  await admin.call(
+    "ACL",
+    "SETUSER",
+    member,
+    "on",
+    `>${password}`,
+    "resetkeys",
+    `~lbdns:health:${member}`,
+    "resetchannels",
+    "&lbdns:health",
+    "-@all",
+    "+set",
+    "+publish",
+    "+multi",
+    "+exec",
+  );
+}
+
+export async function addServeUser(admin: Redis, user: string, password: string): Promise<void> {
+  await admin.call(
+    "ACL",
+    "SETUSER",
+    user,
+    "on",
+    `>${password}`,
+    "resetkeys",
+    "%R~lbdns:health:*",
+    "resetchannels",
+    "&lbdns:health",
+    "-@all",
+    "+scan",
+    "+getrange",
+    "+mget",
+    "+subscribe",
+    "+info",
+    "+ping",
+  );
+}

@@ -1,4 +1,4 @@
 /** A real redis-server on a free loopback port: the shared harness, as the tests use it. */
 
 export { freePort } from "../../harness/procs.js";
-export { RedisServer } from "../../harness/redis.js";
+export { addAgentUser, addServeUser, RedisServer } from "../../harness/redis.js";

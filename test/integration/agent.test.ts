@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { dig } from "../helpers/dig.js";
 import { CLI, type Running, startServe, waitFor } from "../helpers/lbdns.js";
-import { RedisServer } from "../helpers/redis.js";
+import { addAgentUser, RedisServer } from "../helpers/redis.js";
 import { tempDir } from "../helpers/zones.js";
 
 let redis: RedisServer;
@@ -336,22 +336,7 @@ members:
 
   it("logs the real cause of a refused publish once: NOPERM for a member its ACL user may not write (#17)", async () => {
     const c = redis.client();
-    await c.call(
-      "ACL",
-      "SETUSER",
-      "web-1",
-      "on",
-      ">pw",
-      "resetkeys",
-      "~lbdns:health:web-1",
-      "resetchannels",
-      "&lbdns:health",
-      "-@all",
-      "+set",
-      "+publish",
-      "+multi",
-      "+exec",
-    );
+    await addAgentUser(c, "web-1", "pw");
     c.disconnect();
     const a = startAgent([
       "--member",

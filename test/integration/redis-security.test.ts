@@ -10,7 +10,7 @@ import { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { dig } from "../helpers/dig.js";
 import { CLI, type Running, runCli, startServe, waitFor } from "../helpers/lbdns.js";
-import { RedisServer } from "../helpers/redis.js";
+import { addAgentUser, addServeUser, RedisServer } from "../helpers/redis.js";
 import { makeCerts } from "../helpers/tls.js";
 import { tempDir } from "../helpers/zones.js";
 
@@ -116,42 +116,8 @@ describe("per-agent ACL", () => {
     redis = await RedisServer.start({ args: ["--requirepass", "adminpw"], password: "adminpw" });
     const admin = redis.client();
     // The ACLs the README documents: one user per agent, and a read-only user for lbdns serve.
-    for (const member of ["web-1", "web-2"]) {
-      await admin.call(
-        "ACL",
-        "SETUSER",
-        member,
-        "on",
-        `>${member}-pw`,
-        "resetkeys",
-        `~lbdns:health:${member}`,
-        "resetchannels",
-        "&lbdns:health",
-        "-@all",
-        "+set",
-        "+publish",
-        "+multi",
-        "+exec",
-      );
-    }
-    await admin.call(
-      "ACL",
-      "SETUSER",
-      "lbdns",
-      "on",
-      ">serve-pw",
-      "resetkeys",
-      "%R~lbdns:health:*",
-      "resetchannels",
-      "&lbdns:health",
-      "-@all",
-      "+info",
-      "+ping",
-      "+scan",
-      "+getrange",
-      "+mget",
-      "+subscribe",
-    );
+    for (const member of ["web-1", "web-2"]) await addAgentUser(admin, member, `${member}-pw`);
+    await addServeUser(admin, "lbdns", "serve-pw");
     const as = (user: string) =>
       `redis://${user}:${user === "lbdns" ? "serve" : user}-pw@127.0.0.1:${redis!.port}`;
     server = await startServe(["--zones", tmp.dir, "--listen", "127.0.0.1:0", "--redis", as("lbdns")]);
