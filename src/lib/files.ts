@@ -44,7 +44,7 @@ export async function withLock<T>(dir: string, fn: () => T | Promise<T>, timeout
   const deadline = Date.now() + timeoutMs;
   const mine = `${process.pid} ${randomBytes(12).toString("hex")}\n`;
   for (;;) {
-    if (tryAcquire(path, mine)) break;
+    if (createExclusive(path, mine)) break;
     const held = readLock(path);
     if (held === null) continue; // released between our attempts
     if (isStale(path, held)) {
@@ -63,12 +63,13 @@ export async function withLock<T>(dir: string, fn: () => T | Promise<T>, timeout
 }
 
 /**
- * The lock file appears whole or not at all: its content is written to a private temp file
- * first, then hard-linked to the lock's name, and link(2) fails when the name exists.
+ * Creates `path` with `content` only if it does not exist, and whole or not at all: the content
+ * is written to a private temp file first, then hard-linked to the name, and link(2) fails when
+ * the name exists. False when it exists. (The lock file, and serve's admin token file.)
  */
-function tryAcquire(path: string, content: string): boolean {
+export function createExclusive(path: string, content: string, mode = 0o644): boolean {
   const tmp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
-  writeFileSync(tmp, content, { flag: "wx", mode: 0o644 });
+  writeFileSync(tmp, content, { flag: "wx", mode });
   try {
     linkSync(tmp, path);
     return true;

@@ -5,8 +5,9 @@
  * with --server) read the same file. Only someone who can read the file can post reports.
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { UserError } from "./errors.js";
+import { createExclusive } from "./files.js";
 
 export const DEFAULT_TOKEN_FILE = "zones/.admin-token";
 
@@ -34,10 +35,9 @@ export function serverToken(path: string): string {
   if (existing !== null) return existing;
   const token = randomBytes(24).toString("hex");
   try {
-    writeFileSync(path, `${token}\n`, { flag: "wx", mode: 0o600 });
+    // Whole or not at all, so another instance starting at once never reads a half-written file.
+    if (!createExclusive(path, `${token}\n`, 0o600)) return serverToken(path); // theirs, then
   } catch (e) {
-    // Another instance created it between our read and write: use theirs.
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") return serverToken(path);
     throw new UserError(
       `cannot create the admin token file ${path}: ${(e as Error).message} (give --admin-token-file PATH, --admin-token, or --admin off)`,
       1,
