@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { packageVersion } from "../lib/version.js";
 import { agentCommand } from "./agent.js";
+import { dnssecCommand } from "./dnssec.js";
 import { explainCommand } from "./explain.js";
 import { poolCommand } from "./pool.js";
 import { reportCommand } from "./report.js";
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     reportCommand(),
     agentCommand(),
     zoneCommand(),
+    dnssecCommand(),
     poolCommand(),
     statusCommand(),
     explainCommand(),

@@ -10,11 +10,17 @@ export class FieldError extends UserError {}
 
 /** Type bitmap from type mnemonics (or TYPEnnn): windows in order, each as short as it can be. */
 export function typeBitmap(names: readonly string[]): Buffer {
-  const types = names.map((n) => {
-    const code = typeCode(n);
-    if (code === undefined) throw new FieldError(`'${n}' is not a record type`);
-    return code;
-  });
+  return bitmapOf(
+    names.map((n) => {
+      const code = typeCode(n);
+      if (code === undefined) throw new FieldError(`'${n}' is not a record type`);
+      return code;
+    }),
+  );
+}
+
+/** Type bitmap (RFC 4034 §4.1.2) of type codes. */
+export function bitmapOf(types: Iterable<number>): Buffer {
   const windows = new Map<number, Uint8Array>();
   for (const t of types) {
     const w = t >> 8;

@@ -208,13 +208,18 @@ function skipName(b: Buffer, o: number): number {
   return o + 1;
 }
 
-/** Additional records form RRsets of consecutive records with one owner and type. */
+/**
+ * Additional records form RRsets of consecutive records with one owner and type; the RRSIGs
+ * that follow an RRset (a signed answer) go with it, so a cut never splits a set from them.
+ */
 function sameSet(a: RR, b: RR): boolean {
   return (
-    a.type === b.type &&
+    (a.type === b.type || b.type === RRSIG) &&
     (a.owner === b.owner || (a.owner !== null && b.owner !== null && a.owner.equals(b.owner)))
   );
 }
+
+const RRSIG = 46;
 
 export function encodeSections(
   answer: readonly RR[],

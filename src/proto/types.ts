@@ -57,6 +57,7 @@ export const T = {
   LP: 107,
   EUI48: 108,
   EUI64: 109,
+  NXNAME: 128,
   TKEY: 249,
   TSIG: 250,
   IXFR: 251,

@@ -23,6 +23,7 @@ import { RCODE } from "../proto/rcode.js";
 import { EMPTY_SECTIONS, type EncodedSections, sectionsOf } from "../proto/sections.js";
 import { CLASS_ANY, CLASS_CH, CLASS_IN, T } from "../proto/types.js";
 import { type LookupResult, lookup, nodataResult } from "../zone/lookup.js";
+import type { Unsigned } from "../zone/signed.js";
 import { ZoneSet } from "../zone/zoneset.js";
 import { chaosAnswers, nsidOption, type ServerIdentity } from "./identity.js";
 
@@ -45,6 +46,10 @@ export interface Resolution {
   options: Buffer | null;
 }
 
+/** The types a pool name answers beside its zone records: NODATA proofs must not deny them. */
+const POOL_TYPES: Record<Pool["kind"], readonly number[]> = { a: [T.A, T.AAAA], mx: [T.MX] };
+const NO_TYPES: readonly number[] = [];
+
 /** RFC 8914 §4.21: REFUSED because we are not authoritative for the name. */
 const NOT_AUTHORITATIVE = edeOption(20);
 
@@ -53,6 +58,16 @@ export class Resolver {
   private pools: ReadonlyMap<string, Pool> = new Map();
   private chaos = new Map<string, EncodedSections>();
   private nsid: Buffer | null = null;
+  /** Reused for every signed answer, so asking for one allocates nothing. */
+  private readonly unsigned: Unsigned = {
+    kind: "success",
+    rcode: RCODE.NOERROR,
+    sections: EMPTY_SECTIONS,
+    anchor: null,
+    identity: EMPTY_SECTIONS,
+    pool: false,
+    extraTypes: [],
+  };
   private readonly out: Resolution = {
     rcode: RCODE.NOERROR,
     aa: false,
@@ -88,6 +103,7 @@ export class Resolver {
     out.result = null;
     out.options = null;
     this.answer(q, remote, commit, tcp);
+    if (q.edns?.dnssecOk) this.sign(q);
     if (this.nsid !== null && q.edns?.nsid)
       out.options = out.options === null ? this.nsid : Buffer.concat([out.options, this.nsid]);
     return out;
@@ -123,6 +139,31 @@ export class Resolver {
     out.result = result;
     if (result.kind === "refused") out.options = NOT_AUTHORITATIVE;
     return out;
+  }
+
+  /**
+   * DO=1 to a zone signed online: the signed form of the answer (zone/signed.ts), made once per
+   * distinct answer and kept, so this is a lookup in the common case.
+   */
+  private sign(q: Query): void {
+    const out = this.out;
+    if (out.rcode !== RCODE.NOERROR && out.rcode !== RCODE.NXDOMAIN) return;
+    const pool = out.pool;
+    const zone = out.result?.zone ?? (pool !== null ? this.zones.zoneOf(q.qname) : undefined);
+    const signing = zone?.dnssec;
+    if (signing == null) return;
+    const u = this.unsigned;
+    u.kind = out.result?.kind ?? (out.sections.an > 0 ? "success" : "nodata");
+    u.rcode = out.rcode;
+    u.sections = out.sections;
+    u.anchor = out.result?.anchor ?? null;
+    u.identity = out.result ?? out.sections;
+    u.pool = pool !== null;
+    const bound = pool ?? this.pools.get(q.qname);
+    u.extraTypes = bound === undefined ? NO_TYPES : POOL_TYPES[bound.kind];
+    const signed = signing.answer(u, q.qname, q.qtype);
+    out.sections = signed.sections;
+    out.rcode = signed.rcode;
   }
 
   /** CHAOS TXT: who we are (identity.ts); every other CHAOS question is REFUSED. */

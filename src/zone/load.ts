@@ -16,7 +16,8 @@ import {
 } from "node:fs";
 import { basename, dirname, join, sep } from "node:path";
 import { performance } from "node:perf_hooks";
-import { NameError, parseName } from "../proto/name.js";
+import { keyOf, NameError, parseName } from "../proto/name.js";
+import { attachSigner, keyRecords, type ZoneKeys, zoneKeys } from "./keys.js";
 import {
   masterFileRecords,
   parseMasterFile,
@@ -102,6 +103,7 @@ export function unchanged(zone: Zone): boolean {
     zone.sources.length > 0 &&
     zone.sources.every((s) => {
       const st = statSync(s.path, { throwIfNoEntry: false });
+      if (s.ino === -1) return st === undefined; // was absent (a key file), and still is
       return (
         st !== undefined &&
         st.ino === s.ino &&
@@ -131,11 +133,23 @@ export function includeReader(zoneFile: string, stamps?: FileStamp[]): ReadFile 
 }
 
 /** A zone file's records, parsed as they are taken, and the stamps of every file read for them. */
-function zoneSource(file: string): { origin: Buffer[]; records: Iterable<ZoneRecord>; stamps: FileStamp[] } {
+function zoneSource(file: string): {
+  origin: Buffer[];
+  records: Iterable<ZoneRecord>;
+  stamps: FileStamp[];
+  keys: ZoneKeys;
+} {
   const origin = originOf(file);
   const { text, stamp } = readZoneFileStamped(file);
   const stamps = [stamp];
-  return { origin, records: masterFileRecords(text, file, origin, includeReader(file, stamps)), stamps };
+  const keys = zoneKeys(file);
+  const records = masterFileRecords(text, file, origin, includeReader(file, stamps));
+  return { origin, records: withKeys(records, keys, origin), stamps, keys };
+}
+
+function* withKeys(records: Iterable<ZoneRecord>, keys: ZoneKeys, origin: Buffer[]): Generator<ZoneRecord> {
+  yield* records;
+  yield* keyRecords(keys, origin, keyOf(origin));
 }
 
 /**
@@ -147,9 +161,10 @@ export function loadZoneFile(file: string, source?: string): Zone {
     const origin = originOf(file);
     return new Zone(origin, file, masterFileRecords(source, file, origin, includeReader(file)));
   }
-  const { origin, records, stamps } = zoneSource(file);
+  const { origin, records, stamps, keys } = zoneSource(file);
   const zone = new Zone(origin, file, records);
   zone.sources = stamps;
+  attachSigner(zone, keys);
   return zone;
 }
 
@@ -163,7 +178,7 @@ const SLICE_MS = 10;
  * promise is made only for a pause, not per record.
  */
 export async function loadZoneFileSliced(file: string, pause: () => Promise<void>): Promise<Zone> {
-  const { origin, records, stamps } = zoneSource(file);
+  const { origin, records, stamps, keys } = zoneSource(file);
   const zone = new Zone(origin, file);
   let sliceStart = performance.now();
   const due = () => performance.now() - sliceStart > SLICE_MS;
@@ -182,6 +197,7 @@ export async function loadZoneFileSliced(file: string, pause: () => Promise<void
     }
   }
   zone.sources = stamps;
+  attachSigner(zone, keys);
   return zone;
 }
 

@@ -13,6 +13,7 @@ import { readWireName, soaMinimum, soaSerial, targetOffset } from "../proto/rdat
 import type { RR } from "../proto/sections.js";
 import { T, typeName } from "../proto/types.js";
 import type { ZoneRecord } from "./masterfile.js";
+import type { ZoneSigning } from "./signed.js";
 
 /** A file as it was when read: a zone is rebuilt on reload only when one of its files changed. */
 export interface FileStamp {
@@ -189,6 +190,8 @@ export class Zone {
   /** The files read to build this zone (the zone file and its $INCLUDEs), to tell if it changed. */
   sources: readonly FileStamp[] = [];
   memo: unknown;
+  /** The online signer, when the zone has a key file (keys.ts); null answers DO=1 unsigned. */
+  dnssec: ZoneSigning | null = null;
 
   /**
    * With `records`, the zone is built at once. Without, it is built step by step (take each

@@ -14,6 +14,7 @@ const SRC = join(import.meta.dirname, "../../src");
 const RANK: Record<string, number> = {
   lib: 0,
   proto: 1,
+  dnssec: 1.5,
   zone: 2,
   health: 3,
   pools: 4,
