@@ -4,8 +4,10 @@
  * rename) triggers one reload, not several. inotify via fs.watch is enough here: the directory is
  * local and flat, and every edit ends in a rename or write event on the real file name.
  */
+
 import { type FSWatcher, watch } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
+import { KEYS_SUFFIX } from "../dnssec/keyfile.js";
 
 export function watchZones(
   zonesDir: string,
@@ -17,7 +19,8 @@ export function watchZones(
   const poolsName = basename(poolsFile);
   const relevant = (name: string | null) =>
     name === null ||
-    (!name.startsWith(".") && (name.endsWith(".zone") || name === poolsName || name.endsWith(".inc")));
+    (!name.startsWith(".") &&
+      (name.endsWith(".zone") || name === poolsName || name.endsWith(".inc") || name.endsWith(KEYS_SUFFIX)));
   const trigger = (name: string | null) => {
     if (!relevant(name)) return;
     if (timer) clearTimeout(timer);
