@@ -7,9 +7,11 @@ import { RedisHealthStore } from "../health/redis-store.js";
 import type { HealthStore } from "../health/store.js";
 import type { MemberView } from "../pools/pool.js";
 import type { PoolEnv } from "../pools/runtime.js";
+import { displayName } from "../proto/name.js";
 import { typeName } from "../proto/types.js";
 import type { RateLimiter } from "../server/rrl.js";
 import { LATENCY_BUCKETS, type QueryStats } from "../server/stats.js";
+import type { Zone } from "../zone/zone.js";
 import type { Catalog } from "./catalog.js";
 
 const RCODE_NAMES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"];
@@ -17,7 +19,7 @@ const RCODE_NAMES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "RE
 export function createMetrics(
   env: PoolEnv,
   store: HealthStore,
-  catalog: Pick<Catalog, "pools" | "reloads" | "failedReloads">,
+  catalog: Pick<Catalog, "pools" | "reloads" | "failedReloads"> & Partial<Pick<Catalog, "zones">>,
   queries: QueryStats,
   rrl: RateLimiter | null = null,
 ): Registry {
@@ -157,6 +159,7 @@ export function createMetrics(
       },
     });
   }
+  dnssecMetrics(registry, () => catalog.zones?.zones.values() ?? []);
   /** Each pool member (not stream managers) as status shows it, for the per-member gauges. */
   const eachMember = (visit: (pool: string, m: MemberView) => void) => {
     for (const pool of catalog.pools?.status() ?? [])
@@ -260,4 +263,61 @@ export function memberAnswers(text: string): Map<string, number> {
   for (const m of text.matchAll(re))
     out.set(`${m[1]}\u0000${m[2]}`, (out.get(`${m[1]}\u0000${m[2]}`) ?? 0) + Number(m[3]));
   return out;
+}
+
+/**
+ * Online signing, per signed zone (zone/signed.ts, dnssec/signer.ts). Counts start again when a
+ * zone's key file changes (a new signer); Prometheus's rate() takes that as a counter reset.
+ */
+function dnssecMetrics(registry: Registry, zones: () => Iterable<Zone>): void {
+  const signed = function* () {
+    for (const z of zones()) if (z.dnssec !== null) yield { zone: displayName(z.originKey), s: z.dnssec };
+  };
+  new Counter({
+    name: "lbdns_dnssec_signatures_total",
+    help: "Signatures made by the online signer (one per key per RRset and validity period)",
+    labelNames: ["zone"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { zone, s } of signed()) this.inc({ zone }, s.signer.stats.made);
+    },
+  });
+  new Counter({
+    name: "lbdns_dnssec_answers_total",
+    help: "Signed answers to DO=1 queries: served from the answers kept (hit), or built (built)",
+    labelNames: ["zone", "result"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { zone, s } of signed()) {
+        this.inc({ zone, result: "hit" }, s.stats.hits);
+        this.inc({ zone, result: "built" }, s.stats.built);
+      }
+    },
+  });
+  new Gauge({
+    name: "lbdns_dnssec_signature_cache_entries",
+    help: "RRsets whose signatures are kept (bounded, oldest dropped first)",
+    labelNames: ["zone"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { zone, s } of signed()) this.set({ zone }, s.signer.size);
+    },
+  });
+  new Gauge({
+    name: "lbdns_dnssec_next_expiry_seconds",
+    aggregator: "min",
+    help: "Seconds until the earliest signature kept expires (it is replaced well before)",
+    labelNames: ["zone"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { zone, s } of signed()) {
+        const at = s.signer.nextExpiry();
+        if (at !== null) this.set({ zone }, at - s.signer.clock());
+      }
+    },
+  });
 }

@@ -72,8 +72,12 @@ export function* keyRecords(keys: ZoneKeys, origin: Buffer[], originKey: string)
   }
 }
 
-/** Gives a built zone its signer; a zone file with its own signatures cannot be signed online. */
-export function attachSigner(zone: Zone, keys: ZoneKeys, clock?: Clock): void {
+/**
+ * Gives a built zone its signer; a zone file with its own signatures cannot be signed online.
+ * A new version of a zone whose key file is unchanged keeps the previous version's signer, so
+ * its signatures (kept by the RRsets they cover) survive a zone edit.
+ */
+export function attachSigner(zone: Zone, keys: ZoneKeys, previous?: Zone, clock?: Clock): void {
   zone.sources = [...zone.sources, keys.stamp];
   const loaded = keys.loaded;
   if (loaded === null) return;
@@ -84,5 +88,14 @@ export function attachSigner(zone: Zone, keys: ZoneKeys, clock?: Clock): void {
   if (loaded.warning !== null) zone.warnings.push({ file: keys.file, line: 0, reason: loaded.warning });
   const data = loaded.keys.filter((k) => k.record.role === "active").map((k) => k.key);
   const keyset = loaded.keys.map((k) => k.key);
-  zone.dnssec = new ZoneSigning(zone, new ZoneSigner(zone.apex.wire, { data, keyset }, clock));
+  const before = previous?.dnssec?.signer;
+  const stamp = previous?.sources.find((x) => x.path === keys.file);
+  const same =
+    before !== undefined &&
+    stamp !== undefined &&
+    stamp.ino === keys.stamp.ino &&
+    stamp.mtimeMs === keys.stamp.mtimeMs &&
+    stamp.size === keys.stamp.size;
+  const signer = same ? before : new ZoneSigner(zone.apex.wire, { data, keyset }, clock);
+  zone.dnssec = new ZoneSigning(zone, signer);
 }

@@ -177,7 +177,11 @@ const SLICE_MS = 10;
  * for more than a few milliseconds at a time. The clock is read every 1,024 records, and a
  * promise is made only for a pause, not per record.
  */
-export async function loadZoneFileSliced(file: string, pause: () => Promise<void>): Promise<Zone> {
+export async function loadZoneFileSliced(
+  file: string,
+  pause: () => Promise<void>,
+  previous?: Zone,
+): Promise<Zone> {
   const { origin, records, stamps, keys } = zoneSource(file);
   const zone = new Zone(origin, file);
   let sliceStart = performance.now();
@@ -197,7 +201,7 @@ export async function loadZoneFileSliced(file: string, pause: () => Promise<void
     }
   }
   zone.sources = stamps;
-  attachSigner(zone, keys);
+  attachSigner(zone, keys, previous);
   return zone;
 }
 
@@ -255,7 +259,7 @@ export async function reloadZoneDir(
       continue;
     }
     try {
-      added(result, await loadZoneFileSliced(file, pause));
+      added(result, await loadZoneFileSliced(file, pause, old));
     } catch (e) {
       failed(result, file, e);
     }

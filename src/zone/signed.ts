@@ -59,6 +59,8 @@ interface RRsetOut {
 
 export class ZoneSigning {
   private readonly kept = new WeakMap<object, Map<string, SignedAnswer>>();
+  /** Signed answers served from what was kept, and built. */
+  readonly stats = { hits: 0, built: 0 };
 
   constructor(
     readonly zone: Zone,
@@ -70,9 +72,10 @@ export class ZoneSigning {
     // "" holds an answer that serves every query name alike; others are kept per name and type.
     const hit = byName === undefined ? undefined : (byName.get("") ?? byName.get(`${qtype}/${qname}`));
     if (hit !== undefined && this.signer.clock() < hit.refreshAt) {
-      this.signer.stats.hits++;
+      this.stats.hits++;
       return hit;
     }
+    this.stats.built++;
     const built = this.build(u, qname, qtype);
     if (byName === undefined) {
       byName = new Map();

@@ -43,6 +43,8 @@ plain     NS    ns1.plain
 ns1.plain A     127.0.0.1
 ext       NS    ns.ext
 ns.ext    A     127.0.0.9
+big       TXT   "${"a".repeat(190)}"
+big       TXT   "${"b".repeat(190)}"
 `;
 
 const CHILD = (origin: string, address: string) => `$ORIGIN ${origin}
@@ -241,6 +243,39 @@ describe("referrals, as lbdns sends them (RFC 4035 §3.1.4)", () => {
     expect(cut.authority.map((a) => a.type)).toEqual(["NS", "NSEC", "RRSIG"]);
     expect(cut.authority[1]!.data).toBe("\\000.ext.signed.test. NS RRSIG NSEC");
     expect(cut.additional.map((a) => a.type)).toEqual(["A"]);
+  });
+});
+
+describe("sizes and metrics", () => {
+  it("a signed answer too big for the client's UDP size is truncated with an OPT, and whole over TCP", async () => {
+    // Unsigned, the two TXT records fit 512 octets; with their RRSIG they do not.
+    const plain = await dig(server.port, ["+norec", "+bufsize=512", "+ignore", "big.signed.test", "TXT"]);
+    expect(plain.flags).not.toContain("tc");
+    const udp = await dig(server.port, [
+      "+dnssec",
+      "+norec",
+      "+bufsize=512",
+      "+ignore",
+      "big.signed.test",
+      "TXT",
+    ]);
+    expect(udp.flags).toContain("tc");
+    expect(udp.edns?.flags).toMatch(/do/);
+    expect(udp.size).toBeLessThanOrEqual(512);
+    const tcp = await dig(server.port, ["+dnssec", "+norec", "+tcp", "big.signed.test", "TXT"]);
+    expect(tcp.answer.map((a) => a.type)).toEqual(["TXT", "TXT", "RRSIG"]);
+    // The default EDNS size (1232) holds it over UDP.
+    expect((await dig(server.port, ["+dnssec", "+norec", "big.signed.test", "TXT"])).flags).not.toContain(
+      "tc",
+    );
+  });
+
+  it("counts signatures, signed answers kept and the next expiry", async () => {
+    const text = await (await fetch(`${server.admin}/metrics`, { headers: server.auth() })).text();
+    expect(text).toMatch(/lbdns_dnssec_signatures_total\{zone="signed\.test\."\} [1-9]/);
+    expect(text).toMatch(/lbdns_dnssec_answers_total\{zone="signed\.test\.",result="hit"\} [1-9]/);
+    const expiry = Number(/lbdns_dnssec_next_expiry_seconds\{zone="signed\.test\."\} (\d+)/.exec(text)![1]);
+    expect(expiry).toBeGreaterThan(13 * 86_400);
   });
 });
 
