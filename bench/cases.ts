@@ -2,8 +2,10 @@
  * The throughput cases of `npm run bench`: each a named object saying which server it drives with
  * which queries. The peers and lbdns run side by side, and the cases take turns in short rounds.
  */
+import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { CLI } from "../harness/procs.js";
 import type { PerfOptions } from "./dnsperf.js";
 import { BENCH_ZONE } from "./peers.js";
 import { FLIP_POOL_YAML } from "./propagation.js";
@@ -28,12 +30,40 @@ export const CASES: readonly BenchCase[] = [
   { id: "nsd-static", name: "NSD static A", server: "nsd", queries: "static" },
   { id: "pdns-static", name: "PowerDNS static A (no cache)", server: "pdns", queries: "static" },
   { id: "pdns-lua", name: "PowerDNS LUA pickwrandom (no cache)", server: "pdns", queries: "pool" },
+  {
+    id: "pdns-lua-signed",
+    name: "PowerDNS LUA, live-signed (DO=1)",
+    server: "pdns",
+    queries: "pool",
+    options: { dnssecOk: true },
+  },
   { id: "static", name: "lbdns static A", server: "lbdns", queries: "static" },
   { id: "pool", name: "lbdns pool A (headroom, 8 live)", server: "lbdns", queries: "pool" },
   { id: "mx", name: "lbdns MX pool + relays + glue", server: "lbdns", queries: "mx" },
   { id: "nxdomain", name: "lbdns NXDOMAIN (1000 names)", server: "lbdns", queries: "nxdomain" },
   { id: "wildcard", name: "lbdns wildcard (1000 names)", server: "lbdns", queries: "wildcard" },
   { id: "referral", name: "lbdns referral + glue", server: "lbdns", queries: "referral" },
+  {
+    id: "signed-static",
+    name: "lbdns signed static A (DO=1)",
+    server: "lbdns",
+    queries: "static",
+    options: { dnssecOk: true },
+  },
+  {
+    id: "signed-pool",
+    name: "lbdns signed pool A (DO=1, 8 live)",
+    server: "lbdns",
+    queries: "pool",
+    options: { dnssecOk: true },
+  },
+  {
+    id: "signed-nxdomain",
+    name: "lbdns signed NXDOMAIN (DO=1, 1000 names)",
+    server: "lbdns",
+    queries: "nxdomain",
+    options: { dnssecOk: true },
+  },
   {
     id: "static-tcp",
     name: "lbdns static A over TCP",
@@ -81,7 +111,11 @@ export function pdnsWeights(): [number, string][] {
   ]);
 }
 
-/** The bench's zones directory: the shared example zone and a pools.yaml for the cases. */
+/**
+ * The bench's zones directory: the shared example zone, signed online (`lbdns dnssec enable`:
+ * DO=0 queries get the same unsigned answers as without a key, DO=1 the signed ones), and a
+ * pools.yaml for the cases.
+ */
 export function benchZones(work: string): string {
   const dir = join(work, "zones");
   mkdirSync(dir);
@@ -110,5 +144,8 @@ export function benchZones(work: string): string {
       "",
     ].join("\n"),
   );
+  execFileSync(process.execPath, [CLI, "dnssec", "enable", "example.com", "--zones", dir], {
+    stdio: "ignore",
+  });
   return dir;
 }

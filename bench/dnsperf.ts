@@ -22,6 +22,10 @@ export interface PerfOptions {
   seconds?: number;
   /** Float over all CPUs instead of being pinned to the client CPU. */
   unpinned?: boolean;
+  /** Set the DNSSEC OK bit (with EDNS): the signed answers. */
+  dnssecOk?: boolean;
+  /** Send each query of the file this many times, then stop (instead of running for `seconds`). */
+  passes?: number;
 }
 
 function runDnsperf(port: number, queries: string, o: PerfOptions, verbose: boolean): string {
@@ -32,8 +36,7 @@ function runDnsperf(port: number, queries: string, o: PerfOptions, verbose: bool
     String(port),
     "-d",
     queries,
-    "-l",
-    String(o.seconds ?? 10),
+    ...(o.passes ? ["-n", String(o.passes)] : ["-l", String(o.seconds ?? 10)]),
     "-c",
     String(o.clients ?? LOAD.clients),
     "-T",
@@ -42,6 +45,7 @@ function runDnsperf(port: number, queries: string, o: PerfOptions, verbose: bool
     String(o.outstanding ?? LOAD.outstanding),
     ...(o.maxQps ? ["-Q", String(Math.round(o.maxQps))] : []),
     ...(o.transport === "tcp" ? ["-m", "tcp"] : []),
+    ...(o.dnssecOk ? ["-D"] : []),
     ...(verbose ? ["-v"] : []),
   ];
   return execFileSync(...pinned(o.unpinned ? undefined : CLIENT_CPU, "dnsperf", dnsArgs), {

@@ -2,6 +2,7 @@
  * The peers lbdns is measured against: NSD (the static ceiling; harness/peers.ts) and PowerDNS
  * Authoritative with the bind backend and LUA records (the closest dynamic peer, every cache off).
  */
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -18,6 +19,7 @@ const PACKAGES: Record<string, string[]> = {
   dnsperf: ["dnsperf"],
   nsd: ["nsd"],
   pdns_server: ["pdns-server", "pdns-backend-bind"],
+  pdnsutil: ["pdns-server"],
 };
 
 /** Installs dnsperf and the peers from Debian when missing (as root); names what is missing otherwise. */
@@ -33,7 +35,9 @@ export function startNsd(work: string, port: number, zoneFile: string, cpus?: st
 /**
  * PowerDNS Authoritative with the bind backend: the zone plus `pool` as a LUA record that picks
  * one of the bench pool's 8 addresses by weight (pickwrandom), and every cache off, so each
- * query runs the LUA record as a dynamic answer would.
+ * query runs the LUA record as a dynamic answer would. The zone is signed (pdnsutil secure-zone,
+ * an ECDSA P-256 CSK with keys in the bind backend's SQLite database), so a DO=1 query gets its
+ * LUA answer signed live, and a DO=0 query the same answer as unsigned.
  */
 export async function startPdns(
   work: string,
@@ -53,7 +57,10 @@ export async function startPdns(
     join(dir, "named.conf"),
     `zone "example.com" { type master; file "${dir}/example.com.zone"; };\n`,
   );
-  writeFileSync(join(dir, "pdns.conf"), "");
+  const db = join(dir, "dnssec.db");
+  writeFileSync(join(dir, "pdns.conf"), `launch=bind\nbind-config=${dir}/named.conf\nbind-dnssec-db=${db}\n`);
+  execFileSync("pdnsutil", [`--config-dir=${dir}`, "create-bind-db", db], { stdio: "ignore" });
+  execFileSync("pdnsutil", [`--config-dir=${dir}`, "secure-zone", "example.com"], { stdio: "ignore" });
   const { proc, log } = spawnLogged(
     "pdns_server",
     [
@@ -61,8 +68,6 @@ export async function startPdns(
       `--socket-dir=${dir}`,
       "--local-address=127.0.0.1",
       `--local-port=${port}`,
-      "--launch=bind",
-      `--bind-config=${dir}/named.conf`,
       "--enable-lua-records=yes",
       "--cache-ttl=0",
       "--query-cache-ttl=0",

@@ -1,7 +1,7 @@
 /** What a bench run measures (typed), and how it is printed: one table, then every target met or NOT met. */
 import { canPin } from "../harness/procs.js";
 import { LOAD, type Perf } from "./dnsperf.js";
-import type { ZoneScale } from "./zone-scale.js";
+import type { SignedScale, ZoneScale } from "./zone-scale.js";
 
 export interface CaseResult extends Perf {
   id: string;
@@ -32,6 +32,9 @@ export interface BenchResults {
   viewScale?: ViewScale;
   zoneScale?: ZoneScale[];
   agentCpuMsPerReport?: Record<string, number>;
+  /** Signatures per second of the raw signer, by algorithm (no cache hits). */
+  signerRate?: Record<string, number>;
+  signedScale?: SignedScale;
 }
 
 export const fmt = (n: number, digits = 0) =>
@@ -67,6 +70,31 @@ export function print(r: BenchResults): void {
   target("pool A / PowerDNS LUA pickwrandom", pool / qps("pdns-lua"), ">=", 25);
   target("static A / raw Node dgram", stat / raw, ">=", 0.7);
   target("static A / NSD (one server process)", stat / qps("nsd-static"), ">=", 0.35);
+  target("signed static A (DO=1) / unsigned static A", qps("signed-static") / stat, ">=", 0.8);
+  target("signed pool A (DO=1) / unsigned pool A", qps("signed-pool") / pool, ">=", 0.6);
+  target(
+    "signed pool A / PowerDNS LUA live-signed (DO=1)",
+    qps("signed-pool") / qps("pdns-lua-signed"),
+    ">=",
+    25,
+  );
+  console.log(
+    `${"signed NXDOMAIN (1000 names) / unsigned NXDOMAIN".padEnd(52)} ${fmt(qps("signed-nxdomain") / qps("nxdomain"), 2).padStart(8)}x`,
+  );
+  for (const [alg, rate] of Object.entries(r.signerRate ?? {}))
+    console.log(
+      `${`raw signer, ${alg}`.padEnd(52)} ${fmt(rate).padStart(8)} signatures/s (the ceiling for new answers)`,
+    );
+  const ss = r.signedScale;
+  if (ss) {
+    const unsigned = r.zoneScale?.find((z) => z.records === ss.records)?.rssMb ?? Number.NaN;
+    console.log(
+      `${`RSS serving ${fmt(ss.records)} records, every name signed`.padEnd(52)} ${fmt(ss.rssMb).padStart(8)} MB  (${fmt(unsigned)} MB unsigned)`,
+    );
+    console.log(
+      `${"  first DO=1 pass over every name (signing it)".padEnd(52)} ${fmt(ss.firstPassS, 1).padStart(8)} s`,
+    );
+  }
   const w = r.workers;
   if (w) target("--workers 2 / --workers 1 (pool A; all unpinned)", w["2"]! / w["1"]!, ">=", 1.6);
   const lat = r.latencyAt80;

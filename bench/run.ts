@@ -38,8 +38,9 @@ import { CLIENT_CPU, dnsperf, latencyAt, median, type Perf, SERVER_CPU } from ".
 import { BENCH_ZONE, ensureBenchTools, startNsd, startPdns } from "./peers.js";
 import { measurePropagation } from "./propagation.js";
 import { type BenchResults, type CaseResult, fmt, print, type ViewScale } from "./results.js";
+import { signerRate } from "./signer-rate.js";
 import { seedReports, startFlood, viewScaleZones } from "./view-scale.js";
-import { measureZoneScale } from "./zone-scale.js";
+import { measureSignedScale, measureZoneScale } from "./zone-scale.js";
 
 const args = process.argv.slice(2);
 const smoke = args.includes("--smoke");
@@ -263,6 +264,9 @@ async function main(): Promise<void> {
     await stopAll(run);
     console.error("zone scale...");
     out.zoneScale = await measureZoneScale(work, smoke ? [10_000] : [100_000, 1_000_000], 10);
+    console.error("signing...");
+    out.signerRate = signerRate(smoke ? 0.2 : 2);
+    out.signedScale = await measureSignedScale(work, smoke ? 10_000 : 100_000, 10);
     run.children.push(await startRedis(redisPort));
     out.agentCpuMsPerReport = await agentCost(run);
   } finally {

@@ -4,11 +4,13 @@
  * generated master files; load time is start-to-serving minus the same for a one-record zone, so
  * Node's own start-up is not counted.
  */
-import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { startLbdns } from "../harness/lbdns.js";
-import { freePort, kill } from "../harness/procs.js";
+import { CLI, freePort, kill } from "../harness/procs.js";
+import { dnsperf } from "./dnsperf.js";
 
 export interface ZoneScale {
   records: number;
@@ -77,6 +79,46 @@ async function serveOnce(dir: string, records: number): Promise<{ ms: number; rs
   const rss = rssMb(proc.pid!);
   await kill(proc);
   return { ms, rss };
+}
+
+export interface SignedScale {
+  records: number;
+  /** RSS once every name has been asked for with DO=1 (each answer signed and kept). */
+  rssMb: number;
+  /** Signed answers kept, as lbdns counts them. */
+  signatures: number;
+  /** Seconds the first pass over every name took (signing them all). */
+  firstPassS: number;
+}
+
+/**
+ * RSS with online signing: the same generated zone set, each zone signed (`lbdns dnssec enable`),
+ * after dnsperf has asked for every name once with DO=1, so every answer is signed and kept.
+ */
+export async function measureSignedScale(work: string, records: number, zones: number): Promise<SignedScale> {
+  const dir = join(work, `signed-${records}`);
+  const written = await writeZoneSet(dir, records, zones);
+  const names: string[] = [];
+  for (let z = 0; z < zones; z++) {
+    execFileSync(process.execPath, [CLI, "dnssec", "enable", `zone${z}.example`, "--zones", dir], {
+      stdio: "ignore",
+    });
+    for (let i = 3; i < Math.ceil(records / zones); i++)
+      names.push(`${i % 10 === 8 ? "alias" : "h"}${i}.zone${z}.example A`);
+  }
+  const queries = join(work, "signed-names.txt");
+  writeFileSync(queries, `${names.join("\n")}\n`);
+  const port = await freePort();
+  const proc = await startLbdns(["--zones", dir, "--listen", `127.0.0.1:${port}`], 300_000);
+  try {
+    const start = performance.now();
+    dnsperf(port, queries, { passes: 1, dnssecOk: true });
+    const firstPassS = (performance.now() - start) / 1000;
+    await new Promise((r) => setTimeout(r, 2_000));
+    return { records: written, rssMb: rssMb(proc.pid!), signatures: names.length, firstPassS };
+  } finally {
+    await kill(proc);
+  }
 }
 
 /** One result per record count; the one-record baseline start-up is measured once for all. */
