@@ -11,6 +11,7 @@ import { displayName } from "../proto/name.js";
 import { typeName } from "../proto/types.js";
 import type { RateLimiter } from "../server/rrl.js";
 import { LATENCY_BUCKETS, type QueryStats } from "../server/stats.js";
+import { ZoneSigning } from "../zone/signed.js";
 import type { Zone } from "../zone/zone.js";
 import type { Catalog } from "./catalog.js";
 
@@ -271,7 +272,8 @@ export function memberAnswers(text: string): Map<string, number> {
  */
 function dnssecMetrics(registry: Registry, zones: () => Iterable<Zone>): void {
   const signed = function* () {
-    for (const z of zones()) if (z.dnssec !== null) yield { zone: displayName(z.originKey), s: z.dnssec };
+    for (const z of zones())
+      if (z.dnssec instanceof ZoneSigning) yield { zone: displayName(z.originKey), s: z.dnssec };
   };
   new Counter({
     name: "lbdns_dnssec_signatures_total",

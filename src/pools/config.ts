@@ -151,11 +151,12 @@ function checkSemantics(
       const node = zones.index.get(key);
       if (node?.has(T.CNAME)) problems.push(`${where}, name '${name}': the name has a CNAME in ${zone.file}`);
       if (closestCut(zones, key)) problems.push(`${where}, name '${name}': the name is below a delegation`);
-      // A validator expects every answer from a signed zone to be signed; a pool's answers cannot
-      // be without the zone's key (online signing is not in lbdns yet), so they would be bogus.
+      // A validator expects every answer from a signed zone to be signed; a pool's answers in a
+      // pre-signed zone cannot be without its key, so they would be bogus. A zone lbdns signs
+      // online (lbdns dnssec enable) signs them like any other answer.
       if (zone.signed)
         problems.push(
-          `${where}, name '${name}': ${zone.file} is a signed zone, and lbdns cannot sign pool answers; bind the pool in an unsigned zone`,
+          `${where}, name '${name}': ${zone.file} is a pre-signed zone, and lbdns cannot sign pool answers without its key; bind the pool in a zone lbdns signs itself (lbdns dnssec enable) or an unsigned one`,
         );
       const other = names.get(key);
       if (other) problems.push(`${where}, name '${name}': already bound to pool '${other}'`);

@@ -10,6 +10,7 @@ import { type Clock, ZoneSigner } from "../dnssec/signer.js";
 import { toWire } from "../proto/name.js";
 import { T } from "../proto/types.js";
 import type { ZoneRecord } from "./masterfile.js";
+import { PresignedAnswers } from "./presigned.js";
 import { ZoneSigning } from "./signed.js";
 import { type FileStamp, type Zone, ZoneError } from "./zone.js";
 
@@ -80,7 +81,10 @@ export function* keyRecords(keys: ZoneKeys, origin: Buffer[], originKey: string)
 export function attachSigner(zone: Zone, keys: ZoneKeys, previous?: Zone, clock?: Clock): void {
   zone.sources = [...zone.sources, keys.stamp];
   const loaded = keys.loaded;
-  if (loaded === null) return;
+  if (loaded === null) {
+    if (zone.signed) zone.dnssec = new PresignedAnswers(zone);
+    return;
+  }
   if (zone.apex.has(T.RRSIG))
     throw new ZoneError(
       `${zone.file}: the zone file is already signed (it has RRSIG records), so it cannot also be signed online with ${keys.file}; remove one of them`,
@@ -88,7 +92,7 @@ export function attachSigner(zone: Zone, keys: ZoneKeys, previous?: Zone, clock?
   if (loaded.warning !== null) zone.warnings.push({ file: keys.file, line: 0, reason: loaded.warning });
   const data = loaded.keys.filter((k) => k.record.role === "active").map((k) => k.key);
   const keyset = loaded.keys.map((k) => k.key);
-  const before = previous?.dnssec?.signer;
+  const before = previous?.dnssec instanceof ZoneSigning ? previous.dnssec.signer : undefined;
   const stamp = previous?.sources.find((x) => x.path === keys.file);
   const same =
     before !== undefined &&

@@ -15,7 +15,7 @@
  */
 import { lowerName } from "../dnssec/canonical.js";
 import { coveringRange, NXNAME_TYPES, nodataTypes, nsecRdata, successor } from "../dnssec/denial.js";
-import type { ZoneSigner } from "../dnssec/signer.js";
+import type { Clock, ZoneSigner } from "../dnssec/signer.js";
 import { keyOf, parentKey, parseName, toWire } from "../proto/name.js";
 import { RCODE } from "../proto/rcode.js";
 import { readWireName } from "../proto/rdata.js";
@@ -49,7 +49,7 @@ export interface Unsigned {
 /** Signed answers kept per unsigned answer, at most this many query names each. */
 const NAMES_PER_ANSWER = 4096;
 
-interface RRsetOut {
+export interface RRsetOut {
   section: "answer" | "authority" | "additional";
   owner: Buffer;
   type: number;
@@ -57,21 +57,26 @@ interface RRsetOut {
   rdatas: Buffer[];
 }
 
-export class ZoneSigning {
+/**
+ * The signed answers of one zone, kept: by the unsigned answer they extend when they serve every
+ * query name alike (an exact match, a referral), else by it and the query name and type, at most
+ * NAMES_PER_ANSWER names each. An answer is rebuilt once its refreshAt has passed.
+ */
+export abstract class SignedAnswers {
   private readonly kept = new WeakMap<object, Map<string, SignedAnswer>>();
   /** Signed answers served from what was kept, and built. */
   readonly stats = { hits: 0, built: 0 };
 
   constructor(
     readonly zone: Zone,
-    readonly signer: ZoneSigner,
+    readonly clock: Clock,
   ) {}
 
   answer(u: Unsigned, qname: string, qtype: number): SignedAnswer {
     let byName = this.kept.get(u.identity);
     // "" holds an answer that serves every query name alike; others are kept per name and type.
     const hit = byName === undefined ? undefined : (byName.get("") ?? byName.get(`${qtype}/${qname}`));
-    if (hit !== undefined && this.signer.clock() < hit.refreshAt) {
+    if (hit !== undefined && this.clock() < hit.refreshAt) {
       this.stats.hits++;
       return hit;
     }
@@ -89,11 +94,28 @@ export class ZoneSigning {
     return built.answer;
   }
 
-  private build(u: Unsigned, qname: string, qtype: number): { answer: SignedAnswer; qnameFree: boolean } {
+  /** The signed answer, and whether it serves every query name the unsigned one serves. */
+  protected abstract build(
+    u: Unsigned,
+    qname: string,
+    qtype: number,
+  ): { answer: SignedAnswer; qnameFree: boolean };
+}
+
+/** Online signing with the zone's keys (dnssec/signer.ts) and compact denial. */
+export class ZoneSigning extends SignedAnswers {
+  constructor(
+    zone: Zone,
+    readonly signer: ZoneSigner,
+  ) {
+    super(zone, signer.clock);
+  }
+
+  protected build(u: Unsigned, qname: string, qtype: number): { answer: SignedAnswer; qnameFree: boolean } {
     const zone = this.zone;
     const qwire = wireOf(qname);
     const sets = rrsetsOf(u.sections, qwire);
-    let qnameFree = u.anchor !== null && !u.pool;
+    let qnameFree = servesEveryName(u, qwire);
     const proofs: RRsetOut[] = [];
     const out: RR[][] = [[], [], []];
     let refreshAt = Number.POSITIVE_INFINITY;
@@ -219,8 +241,20 @@ function typesOf(node: ZoneNode): number[] {
   return node.rrsets.map((s) => s.type);
 }
 
+/**
+ * Whether the signed form of an answer can serve every query name its unsigned form serves: a
+ * referral (its owners are the cut's), or an exact match (anchored at the query name). A
+ * wildcard's answer is anchored at its encloser and is signed per name, even when the query
+ * name is the wildcard itself.
+ */
+export function servesEveryName(u: Unsigned, qwire: Buffer): boolean {
+  if (u.anchor === null || u.pool) return false;
+  if (u.kind === "delegation") return true;
+  return u.kind === "success" && u.anchor.length === qwire.length && lowerName(u.anchor).equals(qwire);
+}
+
 /** The records of encoded sections grouped into RRsets, names expanded for the query name. */
-function rrsetsOf(s: EncodedSections, qwire: Buffer): RRsetOut[] {
+export function rrsetsOf(s: EncodedSections, qwire: Buffer): RRsetOut[] {
   const sets: RRsetOut[] = [];
   for (const r of encodedRecords(s, qwire)) {
     const last = sets[sets.length - 1];
@@ -232,7 +266,7 @@ function rrsetsOf(s: EncodedSections, qwire: Buffer): RRsetOut[] {
 }
 
 /** Where a negative answer's CNAME chain ends: the last CNAME's target, or the query name. */
-function finalName(sets: readonly RRsetOut[], qwire: Buffer): Buffer {
+export function finalName(sets: readonly RRsetOut[], qwire: Buffer): Buffer {
   let name = qwire;
   for (const s of sets) if (s.section === "answer" && s.type === T.CNAME) name = s.rdatas[0]!;
   return name;
@@ -245,7 +279,7 @@ function signaturesWithin(additional: readonly RR[], required: number): number {
   return n;
 }
 
-function closestNode(zone: Zone, key: string): ZoneNode {
+export function closestNode(zone: Zone, key: string): ZoneNode {
   for (let k = parentKey(key); k !== null; k = parentKey(k)) {
     const node = zone.nodes.get(k);
     if (node) return node;
@@ -254,7 +288,7 @@ function closestNode(zone: Zone, key: string): ZoneNode {
 }
 
 /** The label of `name` just above the last `suffixLength` octets. */
-function labelBelow(name: Buffer, suffixLength: number): Buffer {
+export function labelBelow(name: Buffer, suffixLength: number): Buffer {
   let o = 0;
   let label = name.subarray(0, 0);
   while (name.length - o > suffixLength) {
@@ -264,14 +298,14 @@ function labelBelow(name: Buffer, suffixLength: number): Buffer {
   return label;
 }
 
-function inZone(key: string, origin: string): boolean {
+export function inZone(key: string, origin: string): boolean {
   return origin === "" || key === origin || key.endsWith(`.${origin}`);
 }
 
-function keyOfWire(wire: Buffer): string {
+export function keyOfWire(wire: Buffer): string {
   return keyOf(readWireName(wire, 0));
 }
 
-function wireOf(key: string): Buffer {
+export function wireOf(key: string): Buffer {
   return toWire(parseName(key === "" ? "." : `${key}.`, null));
 }

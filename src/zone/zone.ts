@@ -13,7 +13,7 @@ import { readWireName, soaMinimum, soaSerial, targetOffset } from "../proto/rdat
 import type { RR } from "../proto/sections.js";
 import { T, typeName } from "../proto/types.js";
 import type { ZoneRecord } from "./masterfile.js";
-import type { ZoneSigning } from "./signed.js";
+import type { SignedAnswers } from "./signed.js";
 
 /** A file as it was when read: a zone is rebuilt on reload only when one of its files changed. */
 export interface FileStamp {
@@ -190,8 +190,11 @@ export class Zone {
   /** The files read to build this zone (the zone file and its $INCLUDEs), to tell if it changed. */
   sources: readonly FileStamp[] = [];
   memo: unknown;
-  /** The online signer, when the zone has a key file (keys.ts); null answers DO=1 unsigned. */
-  dnssec: ZoneSigning | null = null;
+  /**
+   * DO=1 answers: signed online when the zone has a key file (keys.ts, signed.ts), or with the
+   * file's own signatures when it is pre-signed (presigned.ts); null answers DO=1 unsigned.
+   */
+  dnssec: SignedAnswers | null = null;
 
   /**
    * With `records`, the zone is built at once. Without, it is built step by step (take each
@@ -242,13 +245,6 @@ export class Zone {
     const soaRdata = soa.rdatas[0]!;
     this.negativeTtl = Math.min(soa.ttl, soaMinimum(soaRdata));
     this.serial = soaSerial(soaRdata);
-    if (this.signed)
-      this.warnings.push({
-        file: this.file,
-        line: 0,
-        reason:
-          "the zone is signed (DNSKEY and RRSIG at the apex), but lbdns does not send DNSSEC records with answers yet: with a DS at the parent, validating resolvers will treat its answers as bogus (docs/zones.md)",
-      });
     yield* this.linkCutsAndWildcards();
   }
 

@@ -90,11 +90,17 @@ export function namesOf(z: ZoneFile): string[] {
   return [...names];
 }
 
-/** `dnssec`: false for a pre-signed zone, whose DNSSEC answers (DO=1) are not lbdns's yet. */
-export function queriesFor(z: ZoneFile, dnssec = true): QuerySpec[] {
+/**
+ * `signed`: a pre-signed zone, whose every name and type is asked with DO=1 as well, so its
+ * RRSIGs and NSEC/NSEC3 proofs are compared (RFC 4035 §3.1, RFC 5155 §7.2).
+ */
+export function queriesFor(z: ZoneFile, signed = false): QuerySpec[] {
   const names = namesOf(z);
   const out: QuerySpec[] = [];
   for (const name of names) for (const type of TYPES) out.push({ name, type });
+  if (signed)
+    for (const name of names)
+      for (const type of TYPES) out.push({ name, type, edns: { udp: 1232, do: true } });
   const origin = z.origin.toLowerCase();
   const sample = [origin, names.find((n) => n !== origin && !n.startsWith("nx.")) ?? origin, `nx.${origin}`];
   for (const name of sample) {
@@ -104,7 +110,7 @@ export function queriesFor(z: ZoneFile, dnssec = true): QuerySpec[] {
         { name, type, edns: null },
         { name, type, edns: { udp: 512 } },
         { name, type, edns: { udp: 4096 } },
-        ...(dnssec ? [{ name, type, edns: { udp: 1232, do: true } }] : []),
+        { name, type, edns: { udp: 1232, do: true } },
         { name, type, edns: { udp: 1232, version: 1 } },
         { name, type, edns: { udp: 1232, options: [[65001, Buffer.from("abcd")]] } },
         { name, type, rd: true },
