@@ -2,6 +2,7 @@
  * The admin HTTP endpoint (`--admin HOST:PORT`):
  *   POST /v1/reports   a health report, same JSON as the Redis contract (docs/health-reports.md)
  *   GET  /v1/status    pools, members, their state and why
+ *   GET  /v1/dnssec    each signed zone: how it is signed, signatures made and kept, next expiry
  *   GET  /metrics      Prometheus metrics
  *   GET  /healthz      liveness: 503 while no worker answers DNS
  * A bearer token is required (serve creates one in its token file unless told otherwise; only
@@ -15,7 +16,9 @@ import type { HealthStore } from "../health/store.js";
 import { httpServer, listenHttp } from "../lib/http.js";
 import type { MemberView } from "../pools/pool.js";
 import type { PoolSet } from "../pools/pool-set.js";
+import { displayName } from "../proto/name.js";
 import type { Resolver } from "../server/resolve.js";
+import { ZoneSigning } from "../zone/signed.js";
 import type { ZoneSet } from "../zone/zoneset.js";
 import { ExplainError, explain } from "./explain.js";
 
@@ -35,6 +38,41 @@ export interface AdminDeps {
   onReport?: ((text: string) => void) | undefined;
   /** With --workers: answers per member, summed over the workers ("pool\0member"). */
   answers?: (() => Promise<Map<string, number>>) | undefined;
+}
+
+export interface ZoneDnssecLive {
+  zone: string;
+  /** "online": signed by lbdns with its key file; "pre-signed": the zone file's own signatures. */
+  signing: "online" | "pre-signed";
+  keys: number[];
+  signaturesMade: number;
+  signatureCacheEntries: number;
+  /** The earliest expiry among the signatures kept (ISO time), or null. */
+  nextExpiry: string | null;
+  answersHit: number;
+  answersBuilt: number;
+}
+
+/** The signed zones of this process (with --workers, the primary's: /metrics sums the workers). */
+export function dnssecStatus(zones: ZoneSet | null): ZoneDnssecLive[] {
+  const out: ZoneDnssecLive[] = [];
+  for (const z of zones?.zones.values() ?? []) {
+    const d = z.dnssec;
+    if (d === null) continue;
+    const online = d instanceof ZoneSigning ? d.signer : null;
+    const expiry = online?.nextExpiry() ?? null;
+    out.push({
+      zone: displayName(z.originKey),
+      signing: online ? "online" : "pre-signed",
+      keys: online ? online.keys.keyset.map((k) => k.tag) : [],
+      signaturesMade: online?.stats.made ?? 0,
+      signatureCacheEntries: online?.size ?? 0,
+      nextExpiry: expiry === null ? null : new Date(expiry * 1000).toISOString(),
+      answersHit: d.stats.hits,
+      answersBuilt: d.stats.built,
+    });
+  }
+  return out;
 }
 
 /** Member views with their answer counts taken from `counts` (the workers' sums). */
@@ -143,6 +181,9 @@ export function startAdmin(
       if (!deps.answers) return send(res, 200, status);
       const counts = await deps.answers();
       return send(res, 200, { ...status, pools: status.pools.map((p) => withAnswers(p, counts)) });
+    }
+    if (req.method === "GET" && path === "/v1/dnssec") {
+      return send(res, 200, { zones: dnssecStatus(deps.zones()) });
     }
     if (req.method === "GET" && path === "/v1/explain") {
       const q = new URL(req.url ?? "/", "http://admin").searchParams;

@@ -13,6 +13,7 @@
 import { existsSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
+import type { ZoneDnssecLive } from "../app/admin.js";
 import { ALGORITHMS, type AlgorithmName, generateKey } from "../dnssec/key.js";
 import {
   algorithmName,
@@ -25,11 +26,21 @@ import {
 } from "../dnssec/keyfile.js";
 import { UserError } from "../lib/errors.js";
 import { createExclusive, withLock, writeAtomic } from "../lib/files.js";
+import { clientToken } from "../lib/token.js";
 import { parseName, presentName, toWire } from "../proto/name.js";
 import { formatRdata } from "../proto/rdata.js";
 import { T } from "../proto/types.js";
 import { loadZoneFile, zoneFiles } from "../zone/load.js";
-import { type FilesContext, jsonOption, positiveInt, zonesOption } from "./options.js";
+import {
+  type FilesContext,
+  jsonOption,
+  positiveInt,
+  serverOption,
+  tokenFileOption,
+  tokenOption,
+  zonesOption,
+} from "./options.js";
+import { fetchJson } from "./status.js";
 
 interface Target {
   zoneFile: string;
@@ -156,15 +167,31 @@ function describe(t: Target, loaded: LoadedKeys): ZoneDnssec {
   };
 }
 
-export function dnssecStatus(ctx: FilesContext, zone: string | undefined): void {
+interface StatusOptions extends FilesContext {
+  server?: string;
+  token?: string;
+  tokenFile: string;
+}
+
+export async function dnssecStatus(ctx: StatusOptions, zone: string | undefined): Promise<void> {
   const targets = zone
     ? [target(ctx, zone)]
     : zoneFiles(ctx.zones)
         .filter((f) => existsSync(keysFileFor(f)))
         .map((f) => target(ctx, f.slice(ctx.zones.length + 1, -5)));
   const out = targets.map((t) => describe(t, readKeys(t)));
+  // A running server's live figures: signatures made and kept, the next expiry.
+  const live = ctx.server
+    ? (
+        (await fetchJson(ctx.server, "/v1/dnssec", clientToken(ctx.token, ctx.tokenFile))) as {
+          zones: ZoneDnssecLive[];
+        }
+      ).zones
+    : [];
+  const liveOf = (name: string) => live.find((l) => l.zone === name) ?? null;
   if (ctx.json) {
-    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    const withLive = out.map((z) => (ctx.server ? { ...z, live: liveOf(z.zone) } : z));
+    process.stdout.write(`${JSON.stringify(withLive, null, 2)}\n`);
     return;
   }
   if (out.length === 0) {
@@ -178,7 +205,16 @@ export function dnssecStatus(ctx: FilesContext, zone: string | undefined): void 
     for (const k of z.keys)
       process.stdout.write(`  key ${k.tag}  ${k.algorithm}  ${k.role}  created ${k.created}\n`);
     for (const l of z.ds) process.stdout.write(`  ${l}\n`);
+    const l = liveOf(z.zone);
+    if (l)
+      process.stdout.write(
+        `  serving: ${l.signaturesMade} signatures made, ${l.signatureCacheEntries} kept, next expiry ${l.nextExpiry ?? "-"}; answers ${l.answersHit} kept / ${l.answersBuilt} built\n`,
+      );
+    else if (ctx.server)
+      process.stdout.write(`  serving: ${ctx.server} does not serve it signed (reloaded yet?)\n`);
   }
+  if (!ctx.server)
+    process.stdout.write("(--server URL adds a running server's signatures and next expiry)\n");
 }
 
 /** Seconds since an ISO time. */
@@ -327,6 +363,9 @@ export function dnssecCommand(): Command {
     .description("keys, algorithms and rollover state of ZONE (default: every zone signed by lbdns)")
     .argument("[zone]", "zone name")
     .addOption(zonesOption())
+    .addOption(serverOption("also show a running server's signatures and next expiry"))
+    .addOption(tokenOption())
+    .addOption(tokenFileOption())
     .addOption(jsonOption())
     .action((z, opts) => dnssecStatus(opts, z));
   cmd

@@ -126,3 +126,27 @@ it("rolls the child's key with unbound following, no validation failure at any s
   expect(answers).toBeGreaterThan(20);
   expect(failures, unbound.log().slice(-1500)).toEqual([]);
 }, 90_000);
+
+it("goes back to unsigned in two steps: CDS/CDNSKEY DELETE first, then no signatures", async () => {
+  const first = await cli(["dnssec", "disable", "child.roll.test"]);
+  expect(first.out).toMatch(/step 1 of 2/);
+  await waitFor(
+    async () => (await dig(server.port, ["+norec", "child.roll.test", "CDS"])).answer[0]?.data === "0 0 0 00",
+    10_000,
+    "CDS DELETE",
+  );
+  expect((await dig(server.port, ["+norec", "child.roll.test", "CDNSKEY"])).answer[0]?.data).toBe(
+    "0 3 0 AA==",
+  );
+  // Still signed meanwhile: the DS at the parent is still there.
+  expect((await dig(unbound.port, ["+dnssec", "www.child.roll.test", "A"])).flags).toContain("ad");
+  const early = await cli(["dnssec", "disable", "child.roll.test"]);
+  expect(early.code).toBe(1);
+  expect(early.out).toMatch(/resolvers may still hold the DS/);
+  const done = await cli(["dnssec", "disable", "child.roll.test", "--force"]);
+  expect(done.out).toMatch(/step 2 of 2/);
+  await waitFor(async () => (await dnskeyTags()).length === 0, 10_000, "no DNSKEY");
+  const plain = await dig(server.port, ["+dnssec", "+norec", "www.child.roll.test", "A"]);
+  expect(plain.answer.map((a) => a.type)).toEqual(["A"]);
+  expect((await cli(["dnssec", "status", "child.roll.test"])).code).toBe(2);
+}, 60_000);

@@ -279,6 +279,28 @@ describe("sizes and metrics", () => {
   });
 });
 
+describe("lbdns dnssec status", () => {
+  it("shows the keys from the files and, with --server, what the running server signed", async () => {
+    const out = await cli([
+      "dnssec",
+      "status",
+      "--server",
+      server.admin!,
+      "--token-file",
+      join(tmp.dir, ".admin-token"),
+    ]);
+    expect(out).toMatch(/^signed\.test\. {2}signing/m);
+    expect(out).toMatch(/key \d+ {2}ed25519 {2}active/);
+    expect(out).toMatch(/serving: [1-9]\d* signatures made, [1-9]\d* kept, next expiry 20\d\d-/);
+    const json = JSON.parse(await cli(["dnssec", "status", "secure.signed.test", "--json"]));
+    expect(json[0]).toMatchObject({
+      zone: "secure.signed.test.",
+      state: "signing",
+      keys: [{ algorithm: "ecdsap256" }],
+    });
+  });
+});
+
 describe("other validators", () => {
   it("delv fully validates the same answers", async () => {
     const anchorFile = tmp.write(

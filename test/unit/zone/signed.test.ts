@@ -111,6 +111,11 @@ describe("signed answers", () => {
     expect(signed("r.w.example", T.A).answer).not.toBe(a.answer);
   });
 
+  it("a query for the wildcard's own name is not kept for the names it stands for", () => {
+    expect(signed("*.w.example", T.A).lines[0]).toBe("answer *.w.example. A");
+    expect(signed("s.w.example", T.A).lines[0]).toBe("answer s.w.example. A");
+  });
+
   it("is rebuilt once a signature in it is due for refresh", () => {
     const before = signed("www.example", T.A).answer;
     clock.now = before.refreshAt;
