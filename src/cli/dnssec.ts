@@ -130,10 +130,22 @@ export async function dnssecEnable(
   process.stdout.write(text);
 }
 
-export function dnssecDs(ctx: FilesContext, zone: string, dnskey: boolean): void {
+export function dnssecDs(ctx: FilesContext, zone: string, form: "ds" | "dnskey" | "trust-anchors"): void {
   const t = target(ctx, zone);
   const loaded = readKeys(t);
-  const lines = dnskey ? dnskeyLines(t, loaded) : dsLines(t, loaded, ["active"]);
+  if (form === "trust-anchors") {
+    // BIND's and delv's form (delv -a FILE): the DS of the active key, as a static anchor.
+    const owner = toWire(t.origin);
+    const anchors = loaded.keys
+      .filter((k) => k.record.role === "active")
+      .map((k) => {
+        const [tag, alg, digestType, ...digest] = formatRdata(T.DS, k.key.ds(owner)).split(" ");
+        return `  ${t.name} static-ds ${tag} ${alg} ${digestType} "${digest.join("")}";`;
+      });
+    process.stdout.write(`trust-anchors {\n${anchors.join("\n")}\n};\n`);
+    return;
+  }
+  const lines = form === "dnskey" ? dnskeyLines(t, loaded) : dsLines(t, loaded, ["active"]);
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
@@ -355,9 +367,15 @@ export function dnssecCommand(): Command {
     .command("ds")
     .description("print the DS records of ZONE's signing key, for the parent zone or registrar")
     .argument("<zone>", "zone name")
-    .option("--dnskey", "print the DNSKEY records instead (a validator's trust anchor)")
+    .option("--dnskey", "print the DNSKEY records instead")
+    .option(
+      "--trust-anchors",
+      "print a trust-anchors clause for delv -a or BIND (a validator before the parent has the DS)",
+    )
     .addOption(zonesOption())
-    .action((z, opts) => dnssecDs(opts, z, opts.dnskey === true));
+    .action((z, opts) =>
+      dnssecDs(opts, z, opts.trustAnchors ? "trust-anchors" : opts.dnskey ? "dnskey" : "ds"),
+    );
   cmd
     .command("status")
     .description("keys, algorithms and rollover state of ZONE (default: every zone signed by lbdns)")
