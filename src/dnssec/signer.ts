@@ -9,6 +9,7 @@
  * carries a valid signature. The cache is bounded; past the bound the oldest entry goes.
  */
 import { createHash } from "node:crypto";
+import { ByteArena } from "../lib/arena.js";
 import { T } from "../proto/types.js";
 import { lowerName, rrsetData, signatureLabels } from "./canonical.js";
 import type { SigningKey } from "./key.js";
@@ -62,6 +63,8 @@ const KEYSET_TYPES = new Set<number>([T.DNSKEY, T.CDS, T.CDNSKEY]);
 export class ZoneSigner {
   readonly stats: SignerStats = { made: 0, hits: 0, misses: 0 };
   private readonly cache = new Map<string, Signatures>();
+  /** Where kept signatures live (lib/arena.ts: not in slabs pinned with garbage). */
+  readonly arena = new ByteArena();
   private readonly signer: Buffer;
 
   constructor(
@@ -84,7 +87,7 @@ export class ZoneSigner {
    */
   sign(owner: Buffer, type: number, ttl: number, rdatas: readonly Buffer[]): Signatures {
     const data = rrsetData(owner, type, ttl, rdatas);
-    const id = createHash("sha256").update(data).digest("base64");
+    const id = createHash("sha256").update(data).digest().toString("latin1");
     const now = this.clock();
     const hit = this.cache.get(id);
     if (hit !== undefined && now < hit.refreshAt) {
@@ -98,7 +101,8 @@ export class ZoneSigner {
     const rdatas2: Buffer[] = [];
     for (const key of keys) {
       const header = this.header(type, key, signatureLabels(owner), ttl, expiresAt, inception);
-      rdatas2.push(Buffer.concat([header, key.sign(Buffer.concat([header, data]))]));
+      const signature = key.sign(Buffer.concat([header, data]));
+      rdatas2.push(this.arena.copy(Buffer.concat([header, signature])));
       this.stats.made++;
     }
     const sigs = { rdatas: rdatas2, refreshAt: now + Math.floor(this.options.validity / 2), expiresAt };

@@ -14,6 +14,7 @@
  * type, bounded. An answer is rebuilt once one of its signatures is due for refresh.
  */
 import { lowerName } from "../dnssec/canonical.js";
+import { ByteArena } from "../lib/arena.js";
 import { coveringRange, NXNAME_TYPES, nodataTypes, nsecRdata, successor } from "../dnssec/denial.js";
 import type { Clock, ZoneSigner } from "../dnssec/signer.js";
 import { keyOf, parentKey, parseName, toWire } from "../proto/name.js";
@@ -66,6 +67,7 @@ export abstract class SignedAnswers {
   private readonly kept = new WeakMap<object, Map<string, SignedAnswer>>();
   /** Signed answers served from what was kept, and built. */
   readonly stats = { hits: 0, built: 0 };
+  private readonly arena = new ByteArena();
 
   constructor(
     readonly zone: Zone,
@@ -90,6 +92,8 @@ export abstract class SignedAnswers {
       const oldest = byName.keys().next();
       if (!oldest.done) byName.delete(oldest.value);
     }
+    // Kept for long: its bytes go where they pin no pool slab (lib/arena.ts).
+    built.answer.sections.bytes = this.arena.copy(built.answer.sections.bytes);
     byName.set(built.qnameFree ? "" : `${qtype}/${qname}`, built.answer);
     return built.answer;
   }
