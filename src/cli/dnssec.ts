@@ -11,7 +11,7 @@
  *   disable  the safe way back to unsigned: CDS/CDNSKEY DELETE first, stop signing once the DS is gone
  */
 import { existsSync, renameSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { ZoneDnssecLive } from "../app/admin.js";
 import { ALGORITHMS, type AlgorithmName, generateKey } from "../dnssec/key.js";
@@ -47,6 +47,8 @@ interface Target {
   keysFile: string;
   origin: Buffer[];
   name: string;
+  /** The name as a command argument (no trailing dot), for the commands we suggest. */
+  arg: string;
 }
 
 function target(ctx: FilesContext, zone: string): Target {
@@ -59,13 +61,13 @@ function target(ctx: FilesContext, zone: string): Target {
   const name = presentName(origin);
   const zoneFile = join(ctx.zones, `${name.replace(/\.$/, "")}.zone`);
   if (!existsSync(zoneFile)) throw new UserError(`no zone ${name} in ${ctx.zones} (no file ${zoneFile})`);
-  return { zoneFile, keysFile: keysFileFor(zoneFile), origin, name };
+  return { zoneFile, keysFile: keysFileFor(zoneFile), origin, name, arg: name.replace(/\.$/, "") || "." };
 }
 
 function readKeys(t: Target): LoadedKeys {
   if (!existsSync(t.keysFile))
     throw new UserError(
-      `${t.name} is not signed by lbdns (no ${t.keysFile}); run: lbdns dnssec enable ${t.name}`,
+      `${t.name} is not signed by lbdns (no ${t.keysFile}); run: lbdns dnssec enable ${t.arg}`,
     );
   try {
     return readKeyFile(t.keysFile);
@@ -102,7 +104,7 @@ export async function dnssecEnable(
   const t = target(ctx, zone);
   const text = await withLock(ctx.zones, () => {
     if (existsSync(t.keysFile))
-      throw new UserError(`${t.name} is already signed (${t.keysFile}); see: lbdns dnssec status ${t.name}`);
+      throw new UserError(`${t.name} is already signed (${t.keysFile}); see: lbdns dnssec status ${t.arg}`);
     if (loadZoneFile(t.zoneFile).apex.has(T.RRSIG))
       throw new UserError(
         `${t.zoneFile} is already signed (it has RRSIG records); serve it as it is, or remove its DNSSEC records first`,
@@ -117,7 +119,7 @@ export async function dnssecEnable(
       disabling: null,
     };
     if (!createExclusive(t.keysFile, serializeKeys(state), 0o600))
-      throw new UserError(`${t.keysFile} appeared meanwhile; see: lbdns dnssec status ${t.name}`);
+      throw new UserError(`${t.keysFile} appeared meanwhile; see: lbdns dnssec status ${t.arg}`);
     const loaded = readKeyFile(t.keysFile);
     return [
       `${t.name}: signing online with ${algorithm} key ${key.tag} (${t.keysFile}, mode 600).`,
@@ -190,7 +192,7 @@ export async function dnssecStatus(ctx: StatusOptions, zone: string | undefined)
     ? [target(ctx, zone)]
     : zoneFiles(ctx.zones)
         .filter((f) => existsSync(keysFileFor(f)))
-        .map((f) => target(ctx, f.slice(ctx.zones.length + 1, -5)));
+        .map((f) => target(ctx, basename(f, ".zone")));
   const out = targets.map((t) => describe(t, readKeys(t)));
   // A running server's live figures: signatures made and kept, the next expiry.
   const live = ctx.server
@@ -264,7 +266,7 @@ export async function dnssecRoll(ctx: FilesContext, zone: string, opts: StepOpti
       return [
         `${t.name}: step 1 of 3: published key ${key.tag} beside ${old.tag}; ${old.tag} still signs.`,
         RELOAD,
-        `Next: after ${s.dnskeyTtl} s (the DNSKEY TTL, so every resolver has seen the new key), run: lbdns dnssec roll ${t.name}`,
+        `Next: after ${s.dnskeyTtl} s (the DNSKEY TTL, so every resolver has seen the new key), run: lbdns dnssec roll ${t.arg}`,
       ].join("\n");
     }
     if (s.roll.step === "published") {
@@ -282,7 +284,7 @@ export async function dnssecRoll(ctx: FilesContext, zone: string, opts: StepOpti
         RELOAD,
         "Replace the DS at the parent with this one (a parent that reads CDS does it itself):",
         ...dsLines(t, after, ["active"]).map((l) => `  ${l}`),
-        `Next: once the parent serves only this DS and ${opts.dsTtl} s (its TTL, --ds-ttl) have passed, run: lbdns dnssec roll ${t.name}`,
+        `Next: once the parent serves only this DS and ${opts.dsTtl} s (its TTL, --ds-ttl) have passed, run: lbdns dnssec roll ${t.arg}`,
       ].join("\n");
     }
     if (!opts.force && elapsed(s.roll.since, now) < opts.dsTtl)
@@ -307,14 +309,14 @@ export async function dnssecDisable(ctx: FilesContext, zone: string, opts: StepO
     const now = new Date();
     if (s.disabling === null) {
       if (s.roll !== null)
-        throw new UserError(`${t.name} is in a key rollover; finish it first (lbdns dnssec roll ${t.name})`);
+        throw new UserError(`${t.name} is in a key rollover; finish it first (lbdns dnssec roll ${t.arg})`);
       s.disabling = { since: now.toISOString() };
       writeKeys(t, s);
       return [
         `${t.name}: step 1 of 2: still signed; CDS and CDNSKEY now ask the parent to delete the DS (RFC 8078).`,
         RELOAD,
         "Remove the DS records at the parent (your registrar), if it does not act on CDS itself.",
-        `Next: once the parent serves no DS and ${opts.dsTtl} s (its TTL, --ds-ttl) have passed, run: lbdns dnssec disable ${t.name}`,
+        `Next: once the parent serves no DS and ${opts.dsTtl} s (its TTL, --ds-ttl) have passed, run: lbdns dnssec disable ${t.arg}`,
       ].join("\n");
     }
     if (!opts.force && elapsed(s.disabling.since, now) < opts.dsTtl)
