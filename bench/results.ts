@@ -87,9 +87,8 @@ export function print(r: BenchResults): void {
     );
   const ss = r.signedScale;
   if (ss) {
-    const unsigned = r.zoneScale?.find((z) => z.records === ss.records)?.rssMb ?? Number.NaN;
     console.log(
-      `${`RSS serving ${fmt(ss.records)} records, every name signed`.padEnd(52)} ${fmt(ss.rssMb).padStart(8)} MB  (${fmt(unsigned)} MB unsigned)`,
+      `${`RSS serving ${fmt(ss.records)} records, every name signed`.padEnd(52)} ${fmt(ss.rssMb).padStart(8)} MB  (${fmt(ss.askedRssMb)} MB with every name asked unsigned)`,
     );
     console.log(
       `${"  first DO=1 pass over every name (signing it)".padEnd(52)} ${fmt(ss.firstPassS, 1).padStart(8)} s`,

@@ -375,7 +375,8 @@ async function signedRandomNames(): Promise<void> {
     // 5,000 a second: below what one core builds (about 10,000 new signed answers a second, each
     // a new signature), so this measures memory, not overload.
     for (let i = 0; i < perBatch; i += 50) {
-      for (let k = 0; k < 50; k++) s.send(signedQuery(i + k, `r${b}x${i + k}.example.com`), port, "127.0.0.1");
+      for (let k = 0; k < 50; k++)
+        s.send(signedQuery(i + k, `r${b}x${i + k}.example.com`), port, "127.0.0.1");
       await sleep(10);
     }
     await sleep(1_000);

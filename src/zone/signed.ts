@@ -14,9 +14,9 @@
  * type, bounded. An answer is rebuilt once one of its signatures is due for refresh.
  */
 import { lowerName } from "../dnssec/canonical.js";
-import { ByteArena } from "../lib/arena.js";
 import { coveringRange, NXNAME_TYPES, nodataTypes, nsecRdata, successor } from "../dnssec/denial.js";
 import type { Clock, ZoneSigner } from "../dnssec/signer.js";
+import { ByteArena } from "../lib/arena.js";
 import { keyOf, parentKey, parseName, toWire } from "../proto/name.js";
 import { RCODE } from "../proto/rcode.js";
 import { readWireName } from "../proto/rdata.js";
@@ -64,7 +64,7 @@ export interface RRsetOut {
  * NAMES_PER_ANSWER names each. An answer is rebuilt once its refreshAt has passed.
  */
 export abstract class SignedAnswers {
-  private readonly kept = new WeakMap<object, Map<string, SignedAnswer>>();
+  private readonly kept = new WeakMap<object, SignedAnswer | Map<string, SignedAnswer>>();
   /** Signed answers served from what was kept, and built. */
   readonly stats = { hits: 0, built: 0 };
   private readonly arena = new ByteArena();
@@ -75,15 +75,22 @@ export abstract class SignedAnswers {
   ) {}
 
   answer(u: Unsigned, qname: string, qtype: number): SignedAnswer {
-    let byName = this.kept.get(u.identity);
-    // "" holds an answer that serves every query name alike; others are kept per name and type.
-    const hit = byName === undefined ? undefined : (byName.get("") ?? byName.get(`${qtype}/${qname}`));
+    const kept = this.kept.get(u.identity);
+    // An answer that serves every query name alike is kept bare; others per name and type.
+    const hit = kept === undefined ? undefined : kept instanceof Map ? kept.get(`${qtype}/${qname}`) : kept;
     if (hit !== undefined && this.clock() < hit.refreshAt) {
       this.stats.hits++;
       return hit;
     }
     this.stats.built++;
     const built = this.build(u, qname, qtype);
+    // Kept for long: its bytes go where they pin no pool slab (lib/arena.ts).
+    built.answer.sections.bytes = this.arena.copy(built.answer.sections.bytes);
+    if (built.qnameFree) {
+      this.kept.set(u.identity, built.answer);
+      return built.answer;
+    }
+    let byName = kept instanceof Map ? kept : undefined;
     if (byName === undefined) {
       byName = new Map();
       this.kept.set(u.identity, byName);
@@ -92,9 +99,7 @@ export abstract class SignedAnswers {
       const oldest = byName.keys().next();
       if (!oldest.done) byName.delete(oldest.value);
     }
-    // Kept for long: its bytes go where they pin no pool slab (lib/arena.ts).
-    built.answer.sections.bytes = this.arena.copy(built.answer.sections.bytes);
-    byName.set(built.qnameFree ? "" : `${qtype}/${qname}`, built.answer);
+    byName.set(`${qtype}/${qname}`, built.answer);
     return built.answer;
   }
 
