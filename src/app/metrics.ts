@@ -287,14 +287,17 @@ function dnssecMetrics(registry: Registry, zones: () => Iterable<Zone>): void {
   });
   new Counter({
     name: "lbdns_dnssec_answers_total",
-    help: "Signed answers to DO=1 queries: served from the answers kept (hit), or built (built)",
+    help: "Signed answers to DO=1 queries (zones signed online or pre-signed): served from the answers kept (hit), or built",
     labelNames: ["zone", "result"],
     registers: [registry],
     collect() {
       this.reset();
-      for (const { zone, s } of signed()) {
-        this.inc({ zone, result: "hit" }, s.stats.hits);
-        this.inc({ zone, result: "built" }, s.stats.built);
+      // Pre-signed zones too: their signed answers are kept the same way.
+      for (const z of zones()) {
+        if (z.dnssec === null) continue;
+        const zone = displayName(z.originKey);
+        this.inc({ zone, result: "hit" }, z.dnssec.stats.hits);
+        this.inc({ zone, result: "built" }, z.dnssec.stats.built);
       }
     },
   });
