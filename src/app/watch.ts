@@ -4,7 +4,6 @@
  * rename) triggers one reload, not several. inotify via fs.watch is enough here: the directory is
  * local and flat, and every edit ends in a rename or write event on the real file name.
  */
-
 import { type FSWatcher, watch } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { KEYS_SUFFIX } from "../dnssec/keyfile.js";

@@ -10,7 +10,8 @@
  *     asks (regions, stickiness) get the client from ECS or the resolver's address.
  *  3. Otherwise the zone lookup. A pool name with no records in the zone file still exists, so it
  *     gets NODATA rather than NXDOMAIN. REFUSED outside our zones carries EDE 20.
- *  4. An NSID option in the query gets ours back (RFC 5001), when one is set.
+ *  4. DO=1 to a signed zone (signed online, or pre-signed): the signed form of that answer.
+ *  5. An NSID option in the query gets ours back (RFC 5001), when one is set.
  *
  * The result is written into one object that the resolver reuses: reading it allocates nothing,
  * and it is valid until the next call.
@@ -142,8 +143,9 @@ export class Resolver {
   }
 
   /**
-   * DO=1 to a zone signed online: the signed form of the answer (zone/signed.ts), made once per
-   * distinct answer and kept, so this is a lookup in the common case.
+   * DO=1 to a signed zone: the signed form of the answer (zone/signed.ts online, presigned.ts for
+   * a pre-signed file), made once per distinct answer and kept, so this is a lookup in the common
+   * case. Compact denial answers NXDOMAIN as NOERROR, so the rcode comes from it.
    */
   private sign(q: Query): void {
     const out = this.out;
