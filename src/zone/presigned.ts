@@ -138,7 +138,10 @@ export class PresignedAnswers extends SignedAnswers {
     return { answer: { sections, rcode: u.rcode, refreshAt: Number.POSITIVE_INFINITY }, qnameFree };
   }
 
-  /** The NSEC or NSEC3 that shows what `name` (an existing node) has. */
+  /**
+   * The NSEC or NSEC3 that shows what `name` (an existing node) has; in an NSEC3 opt-out span,
+   * the proof that it has no NSEC3 of its own.
+   */
   private matching(name: Buffer, node: ZoneNode): { node: ZoneNode; type: number }[] {
     const c = this.chainsOf();
     if (node.has(T.NSEC)) return [{ node, type: T.NSEC }];
@@ -148,7 +151,28 @@ export class PresignedAnswers extends SignedAnswers {
       return cover ? [{ node: cover, type: T.NSEC }] : [];
     }
     const m = this.nsec3Of(name, true);
-    return m ? [{ node: m, type: T.NSEC3 }] : [];
+    if (m) return [{ node: m, type: T.NSEC3 }];
+    // No NSEC3 of its own (an opt-out span: an insecure delegation, or an empty non-terminal
+    // above one): the closest provable encloser proof (RFC 5155 §7.2.4, §7.2.7), its NSEC3 and
+    // the opt-out NSEC3 covering the next closer name.
+    for (
+      let child = name, up = name.subarray(name[0]! + 1);
+      up.length >= 1;
+      child = up, up = up.subarray(up[0]! + 1)
+    ) {
+      const encloser = this.nsec3Of(up, true);
+      if (encloser) {
+        const cover = this.nsec3Of(child, false);
+        return cover
+          ? [
+              { node: encloser, type: T.NSEC3 },
+              { node: cover, type: T.NSEC3 },
+            ]
+          : [{ node: encloser, type: T.NSEC3 }];
+      }
+      if (up.length === 1) break;
+    }
+    return [];
   }
 
   /**
