@@ -18,14 +18,16 @@ export function nsecRdata(next: Buffer, types: Iterable<number>): Buffer {
   return Buffer.concat([lowerName(next), bitmapOf(types)]);
 }
 
-/** The bitmap of a NODATA proof: the name's types without `qtype`, plus RRSIG and NSEC. */
+/**
+ * The bitmap of a NODATA proof: the name's types without `qtype`, plus RRSIG and NSEC. A query
+ * for RRSIG itself is denied with a bitmap without RRSIG: lbdns keeps no RRSIG RRset to give.
+ */
 export function nodataTypes(types: Iterable<number>, qtype: number): number[] {
   const out = new Set<number>([T.RRSIG, T.NSEC]);
-  for (const t of types) if (t !== qtype) out.add(t);
+  for (const t of types) out.add(t);
+  out.delete(qtype === T.NSEC ? -1 : qtype);
   return [...out].sort((a, b) => a - b);
 }
-
-export const NXNAME_TYPES: readonly number[] = [T.RRSIG, T.NSEC, T.NXNAME];
 
 /**
  * The name right after `name` in canonical order (RFC 4471 §3.1.2): `\000.name`, or when that

@@ -14,7 +14,7 @@
  * type, bounded. An answer is rebuilt once one of its signatures is due for refresh.
  */
 import { lowerName } from "../dnssec/canonical.js";
-import { coveringRange, NXNAME_TYPES, nodataTypes, nsecRdata, successor } from "../dnssec/denial.js";
+import { coveringRange, nodataTypes, nsecRdata, successor } from "../dnssec/denial.js";
 import type { Clock, ZoneSigner } from "../dnssec/signer.js";
 import { ByteArena } from "../lib/arena.js";
 import { keyOf, parentKey, parseName, toWire } from "../proto/name.js";
@@ -46,6 +46,9 @@ export interface Unsigned {
   /** Types the query name has beyond the zone's records (a pool's), for NODATA bitmaps. */
   extraTypes: readonly number[];
 }
+
+/** What a name that does not exist "has" (RFC 9824 §3.2): the NXNAME pseudo-type. */
+const NXNAME: readonly number[] = [T.NXNAME];
 
 /** Signed answers kept per unsigned answer, at most this many query names each. */
 const NAMES_PER_ANSWER = 4096;
@@ -137,7 +140,12 @@ export class ZoneSigning extends SignedAnswers {
       for (const rdata of sigs.rdatas) list.push({ owner: set.owner, type: T.RRSIG, ttl: set.ttl, rdata });
     };
 
+    const negative = u.kind === "nxdomain" || u.kind === "nodata";
+    // A query for NSEC itself is answered with the NSEC the name would be denied with, as data
+    // (a NODATA would have to deny the very type its NSEC shows).
+    const nsecAsked = negative && qtype === T.NSEC && finalName(sets, qwire).equals(qwire);
     for (const set of sets) {
+      if (nsecAsked && set.section === "authority") continue; // the SOA of a negative answer
       const how = this.howToSign(set, u.pool && set.section === "answer");
       if (how.covering !== null) {
         qnameFree = false;
@@ -149,15 +157,13 @@ export class ZoneSigning extends SignedAnswers {
         if (cut) for (const p of this.delegationProof(cut, set.owner)) push(p, p.owner);
       }
     }
-    if (u.kind === "nxdomain" || u.kind === "nodata") {
+    if (negative) {
       qnameFree = false;
       const name = finalName(sets, qwire);
-      const types =
-        u.kind === "nxdomain"
-          ? NXNAME_TYPES
-          : nodataTypes(this.typesAt(name, name.equals(qwire) ? u.extraTypes : []), qtype);
+      const has = u.kind === "nxdomain" ? NXNAME : this.typesAt(name, name.equals(qwire) ? u.extraTypes : []);
+      const types = nodataTypes(has, nsecAsked ? -1 : qtype);
       const nsec: RRsetOut = {
-        section: "authority",
+        section: nsecAsked ? "answer" : "authority",
         owner: name,
         type: T.NSEC,
         ttl: zone.negativeTtl,

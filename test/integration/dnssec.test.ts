@@ -199,11 +199,16 @@ describe("answers validated by unbound (trust anchor: the parent's DS)", () => {
       ["ent.signed.test", "A"],
       ["www.signed.test", "TXT"],
       ["signed.test", "AAAA"],
+      ["ns1.signed.test", "RRSIG"],
+      ["nope.signed.test", "RRSIG"],
     ] as const) {
       const r = await secure(name, type);
       expect(r.answer.filter((a) => a.type === type)).toEqual([]);
       expect(["NOERROR", "NXDOMAIN"]).toContain(r.status);
     }
+    // A query for NSEC itself gets the NSEC as data, for a name that exists or not.
+    for (const name of ["ns1.signed.test", "nope.signed.test"])
+      expect((await secure(name, "NSEC")).answer.map((a) => a.type)).toEqual(["NSEC", "RRSIG"]);
     // A pool name's NODATA proof must not deny the types the pool answers.
     const direct = await dig(server.port, ["+dnssec", "+norec", "www.signed.test", "TXT"]);
     const nsec = direct.authority.find((a) => a.type === "NSEC")!;

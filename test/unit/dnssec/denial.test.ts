@@ -41,5 +41,8 @@ describe("compact denial", () => {
   it("a NODATA bitmap never lists the type asked for", () => {
     expect(nodataTypes([T.A, T.AAAA, T.MX], T.MX)).toEqual([T.A, T.AAAA, T.RRSIG, T.NSEC]);
     expect(nodataTypes([T.NS], T.DS)).toEqual([T.NS, T.RRSIG, T.NSEC]);
+    // RRSIG asked: lbdns keeps no RRSIG RRset, so the bitmap may not claim one.
+    expect(nodataTypes([T.A], T.RRSIG)).toEqual([T.A, T.NSEC]);
+    expect(nodataTypes([T.NXNAME], T.A)).toEqual([T.RRSIG, T.NSEC, T.NXNAME]);
   });
 });
