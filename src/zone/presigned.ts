@@ -28,6 +28,7 @@ import {
   type SignedAnswer,
   SignedAnswers,
   servesEveryName,
+  signaturesWithin,
   type Unsigned,
   wireOf,
 } from "./signed.js";
@@ -124,16 +125,13 @@ export class PresignedAnswers extends SignedAnswers {
       }
     }
     const required = u.sections.cutCounts[u.sections.minCut] ?? 0;
-    let requiredSigs = 0;
-    for (let i = 0; i < out[2]!.length && i < required + requiredSigs; i++)
-      if (out[2]![i]!.type === T.RRSIG) requiredSigs++;
     const sections = encodeSections(
       out[0]!,
       out[1]!,
       out[2]!,
       u.sections.glueRequired,
       qnameFree ? u.anchor : qwire,
-      required + requiredSigs,
+      required + signaturesWithin(out[2]!, required),
     );
     return { answer: { sections, rcode: u.rcode, refreshAt: Number.POSITIVE_INFINITY }, qnameFree };
   }

@@ -288,7 +288,7 @@ export function finalName(sets: readonly RRsetOut[], qwire: Buffer): Buffer {
 }
 
 /** RRSIGs kept with the required glue they follow, so a cut that keeps glue keeps its signatures. */
-function signaturesWithin(additional: readonly RR[], required: number): number {
+export function signaturesWithin(additional: readonly RR[], required: number): number {
   let n = 0;
   for (let i = 0; i < additional.length && i < required + n; i++) if (additional[i]!.type === T.RRSIG) n++;
   return n;
