@@ -249,12 +249,39 @@ export interface StepOptions {
   dsTtl: number;
 }
 
-export async function dnssecRoll(ctx: FilesContext, zone: string, opts: StepOptions): Promise<void> {
+/** What a step sees: the zone, a copy of its key state to change, the time, and its wait check. */
+interface Step {
+  t: Target;
+  s: KeyState;
+  now: Date;
+  /** Refuses the step (exit 1, with the time to wait for) until `seconds` have passed since `since`, unless --force. */
+  waited(what: string, since: string, seconds: number): void;
+}
+
+/**
+ * One step of a rollover or of going insecure: under the zones directory's lock, on a copy of
+ * the zone's key state (the step writes it, or leaves the file as it was by throwing); prints
+ * the lines the step returns.
+ */
+async function keyFileStep(
+  ctx: FilesContext,
+  zone: string,
+  opts: StepOptions,
+  step: (x: Step) => string[],
+): Promise<void> {
   const t = target(ctx, zone);
-  const text = await withLock(ctx.zones, () => {
-    const loaded = readKeys(t);
-    const s = structuredClone(loaded.state);
+  const lines = await withLock(ctx.zones, () => {
     const now = new Date();
+    const waited = (what: string, since: string, seconds: number) => {
+      if (!opts.force && elapsed(since, now) < seconds) throw notYet(what, since, seconds, now);
+    };
+    return step({ t, s: structuredClone(readKeys(t).state), now, waited });
+  });
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+export function dnssecRoll(ctx: FilesContext, zone: string, opts: StepOptions): Promise<void> {
+  return keyFileStep(ctx, zone, opts, ({ t, s, now, waited }) => {
     if (s.disabling !== null)
       throw new UserError(`${t.name} is going insecure (lbdns dnssec disable); finish that first`);
     if (s.roll === null) {
@@ -267,11 +294,10 @@ export async function dnssecRoll(ctx: FilesContext, zone: string, opts: StepOpti
         `${t.name}: step 1 of 3: published key ${key.tag} beside ${old.tag}; ${old.tag} still signs.`,
         RELOAD,
         `Next: after ${s.dnskeyTtl} s (the DNSKEY TTL, so every resolver has seen the new key), run: lbdns dnssec roll ${t.arg}`,
-      ].join("\n");
+      ];
     }
     if (s.roll.step === "published") {
-      if (!opts.force && elapsed(s.roll.since, now) < s.dnskeyTtl)
-        throw notYet("the new key is not yet known to every resolver", s.roll.since, s.dnskeyTtl, now);
+      waited("the new key is not yet known to every resolver", s.roll.since, s.dnskeyTtl);
       const old = s.keys.find((k) => k.role === "active")!;
       const next = s.keys.find((k) => k.role === "published")!;
       old.role = "retiring";
@@ -285,28 +311,19 @@ export async function dnssecRoll(ctx: FilesContext, zone: string, opts: StepOpti
         "Replace the DS at the parent with this one (a parent that reads CDS does it itself):",
         ...dsLines(t, after, ["active"]).map((l) => `  ${l}`),
         `Next: once the parent serves only this DS and ${opts.dsTtl} s (its TTL, --ds-ttl) have passed, run: lbdns dnssec roll ${t.arg}`,
-      ].join("\n");
+      ];
     }
-    if (!opts.force && elapsed(s.roll.since, now) < opts.dsTtl)
-      throw notYet("resolvers may still hold the old DS", s.roll.since, opts.dsTtl, now);
+    waited("resolvers may still hold the old DS", s.roll.since, opts.dsTtl);
     const retired = s.keys.filter((k) => k.role === "retiring").map((k) => k.tag);
     s.keys = s.keys.filter((k) => k.role === "active");
     s.roll = null;
     writeKeys(t, s);
-    return [
-      `${t.name}: step 3 of 3: removed key ${retired.join(", ")}; the rollover is complete.`,
-      RELOAD,
-    ].join("\n");
+    return [`${t.name}: step 3 of 3: removed key ${retired.join(", ")}; the rollover is complete.`, RELOAD];
   });
-  process.stdout.write(`${text}\n`);
 }
 
-export async function dnssecDisable(ctx: FilesContext, zone: string, opts: StepOptions): Promise<void> {
-  const t = target(ctx, zone);
-  const text = await withLock(ctx.zones, () => {
-    const loaded = readKeys(t);
-    const s = structuredClone(loaded.state);
-    const now = new Date();
+export function dnssecDisable(ctx: FilesContext, zone: string, opts: StepOptions): Promise<void> {
+  return keyFileStep(ctx, zone, opts, ({ t, s, now, waited }) => {
     if (s.disabling === null) {
       if (s.roll !== null)
         throw new UserError(`${t.name} is in a key rollover; finish it first (lbdns dnssec roll ${t.arg})`);
@@ -317,19 +334,17 @@ export async function dnssecDisable(ctx: FilesContext, zone: string, opts: StepO
         RELOAD,
         "Remove the DS records at the parent (your registrar), if it does not act on CDS itself.",
         `Next: once the parent serves no DS and ${opts.dsTtl} s (its TTL, --ds-ttl) have passed, run: lbdns dnssec disable ${t.arg}`,
-      ].join("\n");
+      ];
     }
-    if (!opts.force && elapsed(s.disabling.since, now) < opts.dsTtl)
-      throw notYet("resolvers may still hold the DS", s.disabling.since, opts.dsTtl, now);
+    waited("resolvers may still hold the DS", s.disabling.since, opts.dsTtl);
     const kept = `${t.keysFile}.disabled-${now.toISOString().replace(/[:.]/g, "-")}`;
     renameSync(t.keysFile, kept);
     return [
       `${t.name}: step 2 of 2: signing stopped; the zone is served unsigned.`,
       RELOAD,
       `The keys are kept in ${kept} (mode 600); delete it when you no longer need it.`,
-    ].join("\n");
+    ];
   });
-  process.stdout.write(`${text}\n`);
 }
 
 function algorithmOption(value: string): AlgorithmName {
