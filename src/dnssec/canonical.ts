@@ -6,6 +6,7 @@
  * Zone RDATA is already uncompressed; only its case is changed here. In a wire name a length
  * octet is at most 63, below 'A' (65), so a name is lower-cased by lower-casing every octet.
  */
+import { endOfWireName } from "../proto/name.js";
 import { T } from "../proto/types.js";
 
 /** RDATA layouts whose names are lower-cased: fixed octets to keep, a name, or a character-string. */
@@ -34,12 +35,6 @@ const LAYOUTS = new Map<number, readonly Part[]>([
   [T.RRSIG, [18, "name"]],
 ]);
 
-/** Offset past the uncompressed wire name at `o`. */
-export function skipWireName(b: Buffer, o: number): number {
-  while (o < b.length && b[o]! !== 0) o += b[o]! + 1;
-  return o + 1;
-}
-
 function lowerRange(b: Buffer, from: number, to: number): void {
   for (let i = from; i < to && i < b.length; i++) {
     const c = b[i]!;
@@ -63,7 +58,7 @@ export function canonicalRdata(type: number, rdata: Buffer): Buffer {
   for (const part of layout) {
     if (o >= out.length) break;
     if (part === "name") {
-      const end = skipWireName(out, o);
+      const end = endOfWireName(out, o);
       lowerRange(out, o, end);
       o = end;
     } else if (part === "string") o += out[o]! + 1;

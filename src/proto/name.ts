@@ -121,6 +121,17 @@ function labelKey(buf: Buffer, start: number, end: number): string {
   return s;
 }
 
+/** Offset past the uncompressed wire name at `o` (of data we made; it stops at the buffer's end). */
+export function endOfWireName(b: Buffer, o: number): number {
+  while (o < b.length && b[o]! !== 0) o += b[o]! + 1;
+  return o + 1;
+}
+
+/** The wire form of a lookup key (the root is ""). */
+export function wireOfKey(key: string): Buffer {
+  return toWire(parseName(key === "" ? "." : `${key}.`, null));
+}
+
 /** Lookup key of a label list. */
 export function keyOf(labels: readonly Buffer[]): string {
   let k = "";

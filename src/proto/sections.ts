@@ -14,6 +14,7 @@
  * fixups, and a response adds the difference to each: one addition per pointer instead of a
  * compression pass per query.
  */
+import { endOfWireName } from "./name.js";
 import { CLASS_IN } from "./types.js";
 
 export interface RR {
@@ -156,7 +157,7 @@ class Writer {
       if (target !== undefined) {
         this.fixups.push(this.length);
         this.u16(0xc000 | target);
-        return skipName(b, o);
+        return endOfWireName(b, o);
       }
       const here = this.base + this.length;
       if (here <= MAX_TARGET) this.names.set(key, here);
@@ -200,12 +201,7 @@ class Writer {
 
 /** Lower-cased key of the wire name suffix at `o` (uncompressed). */
 function keyAt(b: Buffer, o: number): string {
-  return b.toString("latin1", o, skipName(b, o)).toLowerCase();
-}
-
-function skipName(b: Buffer, o: number): number {
-  while (b[o]! !== 0) o += b[o]! + 1;
-  return o + 1;
+  return b.toString("latin1", o, endOfWireName(b, o)).toLowerCase();
 }
 
 /**

@@ -12,7 +12,7 @@ import { T } from "../proto/types.js";
 import type { ZoneRecord } from "./masterfile.js";
 import { PresignedAnswers } from "./presigned.js";
 import { ZoneSigning } from "./signed.js";
-import { type FileStamp, type Zone, ZoneError } from "./zone.js";
+import { type FileStamp, sameStamp, stampOf, type Zone, ZoneError } from "./zone.js";
 
 /** CDS and CDNSKEY that ask the parent to remove its DS (RFC 8078 §4). */
 const CDS_DELETE = Buffer.from([0, 0, 0, 0, 0]);
@@ -29,8 +29,8 @@ export interface ZoneKeys {
 export function zoneKeys(zoneFile: string): ZoneKeys {
   const file = keysFileFor(zoneFile);
   const st = statSync(file, { throwIfNoEntry: false });
-  if (st === undefined) return { file, loaded: null, stamp: absent(file) };
-  const stamp = { path: file, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, size: st.size, ino: st.ino };
+  const stamp = stampOf(file, st);
+  if (st === undefined) return { file, loaded: null, stamp };
   try {
     return { file, loaded: readKeyFile(file), stamp };
   } catch (e) {
@@ -38,10 +38,6 @@ export function zoneKeys(zoneFile: string): ZoneKeys {
     if (e instanceof Error && "code" in e) throw new ZoneError(`${file}: ${e.message}`);
     throw e;
   }
-}
-
-export function absent(path: string): FileStamp {
-  return { path, mtimeMs: -1, ctimeMs: -1, size: -1, ino: -1 };
 }
 
 /** The apex records the keys add: DNSKEY (every key), CDS and CDNSKEY (the active key, or DELETE). */
@@ -94,12 +90,7 @@ export function attachSigner(zone: Zone, keys: ZoneKeys, previous?: Zone, clock?
   const keyset = loaded.keys.map((k) => k.key);
   const before = previous?.dnssec instanceof ZoneSigning ? previous.dnssec.signer : undefined;
   const stamp = previous?.sources.find((x) => x.path === keys.file);
-  const same =
-    before !== undefined &&
-    stamp !== undefined &&
-    stamp.ino === keys.stamp.ino &&
-    stamp.mtimeMs === keys.stamp.mtimeMs &&
-    stamp.size === keys.stamp.size;
+  const same = before !== undefined && stamp !== undefined && sameStamp(stamp, keys.stamp);
   const signer = same ? before : new ZoneSigner(zone.apex.wire, { data, keyset }, clock);
   zone.dnssec = new ZoneSigning(zone, signer);
 }

@@ -25,7 +25,7 @@ import {
   ZoneFileError,
   type ZoneRecord,
 } from "./masterfile.js";
-import { type FileStamp, Zone, ZoneError, type ZoneWarning } from "./zone.js";
+import { type FileStamp, sameStamp, stampOf, Zone, ZoneError, type ZoneWarning } from "./zone.js";
 
 export interface ZoneLoadError {
   file: string;
@@ -80,7 +80,7 @@ function readZoneFileStamped(path: string): { text: string; stamp: FileStamp } {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const st = fstatSync(fd);
-    const stamp = { path, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, size: st.size, ino: st.ino };
+    const stamp = stampOf(path, st);
     if (!st.isFile()) throw new ZoneError(`${path}: not a regular file`);
     if (st.size > MAX_ZONE_FILE_BYTES)
       throw new ZoneError(`${path}: ${st.size} bytes is larger than the ${MAX_ZONE_FILE_BYTES}-byte limit`);
@@ -101,17 +101,7 @@ function readZoneFileStamped(path: string): { text: string; stamp: FileStamp } {
 export function unchanged(zone: Zone): boolean {
   return (
     zone.sources.length > 0 &&
-    zone.sources.every((s) => {
-      const st = statSync(s.path, { throwIfNoEntry: false });
-      if (s.ino === -1) return st === undefined; // was absent (a key file), and still is
-      return (
-        st !== undefined &&
-        st.ino === s.ino &&
-        st.size === s.size &&
-        st.mtimeMs === s.mtimeMs &&
-        st.ctimeMs === s.ctimeMs
-      );
-    })
+    zone.sources.every((s) => sameStamp(s, stampOf(s.path, statSync(s.path, { throwIfNoEntry: false }))))
   );
 }
 

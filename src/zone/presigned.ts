@@ -15,22 +15,21 @@
 import { compareNames, lowerName } from "../dnssec/canonical.js";
 import { type Nsec3Params, nsec3Label, nsec3Params } from "../dnssec/nsec3.js";
 import type { Clock } from "../dnssec/signer.js";
-import { parseName, toWire } from "../proto/name.js";
-import { encodeSections, type RR } from "../proto/sections.js";
+import { wireOfKey } from "../proto/name.js";
+import type { RR } from "../proto/sections.js";
 import { T } from "../proto/types.js";
+import { closestInZone, isInZone } from "./encloser.js";
 import {
-  closestNode,
+  encodeSigned,
   finalName,
-  inZone,
   keyOfWire,
+  nextCloser,
   type RRsetOut,
   rrsetsOf,
   type SignedAnswer,
   SignedAnswers,
   servesEveryName,
-  signaturesWithin,
   type Unsigned,
-  wireOf,
 } from "./signed.js";
 import type { Zone, ZoneNode } from "./zone.js";
 
@@ -52,7 +51,7 @@ export class PresignedAnswers extends SignedAnswers {
   // The qtype is not needed: a matching NSEC or NSEC3 shows every type the name has.
   protected build(u: Unsigned, qname: string, _qtype: number): { answer: SignedAnswer; qnameFree: boolean } {
     const zone = this.zone;
-    const qwire = wireOf(qname);
+    const qwire = wireOfKey(qname);
     const sets = rrsetsOf(u.sections, qwire);
     const out: RR[][] = [[], [], []];
     const seen = new Set<string>();
@@ -76,18 +75,19 @@ export class PresignedAnswers extends SignedAnswers {
 
     for (const set of sets) {
       const key = keyOfWire(set.owner);
-      const node = inZone(key, zone.originKey) ? zone.nodes.get(key) : undefined;
-      if (set.type === T.RRSIG && (node !== undefined || !inZone(key, zone.originKey))) {
+      const inside = isInZone(zone, key);
+      const node = inside ? zone.nodes.get(key) : undefined;
+      if (set.type === T.RRSIG && (node !== undefined || !inside)) {
         push(set, []); // an answer to a query for RRSIG itself
         continue;
       }
       if (node !== undefined) {
         const glue = node.cut !== null && !(node.cut === node && set.type === T.DS);
         push(set, glue ? [] : sigsAt(node, set.type));
-      } else if (inZone(key, zone.originKey)) {
+      } else if (inside) {
         // Synthesised from a wildcard: its signatures, and the proof that the name itself does
         // not exist. A DNAME's synthesised CNAME has none (RFC 6672 §5.3.1).
-        const encloser = closestNode(zone, key);
+        const encloser = closestInZone(zone, key);
         const wildcard = encloser.dname === null && !encloser.has(T.DNAME) ? encloser.wildcard : null;
         const sigs = wildcard === null || set.type === T.RRSIG ? [] : sigsAt(wildcard, set.type);
         push(set, sigs);
@@ -114,8 +114,8 @@ export class PresignedAnswers extends SignedAnswers {
       const node = zone.nodes.get(key);
       if (u.kind === "nodata" && node !== undefined && !node.nsec3Only) {
         for (const p of this.matching(name, node)) proof(p.node, p.type);
-      } else if (inZone(key, zone.originKey)) {
-        const encloser = closestNode(zone, key);
+      } else if (isInZone(zone, key)) {
+        const encloser = closestInZone(zone, key);
         const wildcard = encloser.wildcard;
         const fromWildcard = u.kind === "nodata" && wildcard !== null;
         for (const p of this.nonExistence(name, encloser, fromWildcard ? "nodata" : "nxdomain"))
@@ -124,15 +124,7 @@ export class PresignedAnswers extends SignedAnswers {
         if (fromWildcard) for (const p of this.matching(wildcard.wire, wildcard)) proof(p.node, p.type);
       }
     }
-    const required = u.sections.cutCounts[u.sections.minCut] ?? 0;
-    const sections = encodeSections(
-      out[0]!,
-      out[1]!,
-      out[2]!,
-      u.sections.glueRequired,
-      qnameFree ? u.anchor : qwire,
-      required + signaturesWithin(out[2]!, required),
-    );
+    const sections = encodeSigned(u, out, qnameFree ? u.anchor : qwire);
     return { answer: { sections, rcode: u.rcode, refreshAt: Number.POSITIVE_INFINITY }, qnameFree };
   }
 
@@ -185,10 +177,7 @@ export class PresignedAnswers extends SignedAnswers {
     why: "answer" | "nodata" | "nxdomain",
   ): { node: ZoneNode; type: number }[] {
     const c = this.chainsOf();
-    const star = toWire([
-      Buffer.from("*"),
-      ...parseName(encloser.key === "" ? "." : `${encloser.key}.`, null),
-    ]);
+    const star = Buffer.concat([WILDCARD_LABEL, encloser.wire]);
     const out: { node: ZoneNode; type: number }[] = [];
     if (c.params === null) {
       const add = (n: ZoneNode | null) => {
@@ -243,6 +232,9 @@ export class PresignedAnswers extends SignedAnswers {
   }
 }
 
+/** The label `*`, in wire form. */
+const WILDCARD_LABEL = Buffer.from([1, 0x2a]);
+
 /** The RRSIGs at a node that cover `type`. */
 function sigsAt(node: ZoneNode, type: number): Buffer[] {
   const sigs = node.rrset(T.RRSIG);
@@ -265,11 +257,4 @@ function covering(list: Chains["nsec"], name: Buffer): ZoneNode | null {
     } else hi = mid - 1;
   }
   return list[best]!.node;
-}
-
-/** The next closer name: `name` cut to one label more than its closest encloser (RFC 5155 §1.3). */
-function nextCloser(name: Buffer, encloserLength: number): Buffer {
-  let o = 0;
-  while (name.length - (o + name[o]! + 1) > encloserLength) o += name[o]! + 1;
-  return name.subarray(o);
 }

@@ -17,11 +17,12 @@ import { lowerName } from "../dnssec/canonical.js";
 import { coveringRange, nodataTypes, nsecRdata, successor } from "../dnssec/denial.js";
 import type { Clock, ZoneSigner } from "../dnssec/signer.js";
 import { ByteArena } from "../lib/arena.js";
-import { keyOf, parentKey, parseName, toWire } from "../proto/name.js";
+import { keyOf, wireOfKey } from "../proto/name.js";
 import { RCODE } from "../proto/rcode.js";
 import { readWireName } from "../proto/rdata.js";
 import { type EncodedSections, encodedRecords, encodeSections, type RR } from "../proto/sections.js";
 import { T } from "../proto/types.js";
+import { closestInZone, isInZone } from "./encloser.js";
 import type { ResultKind } from "./result.js";
 import type { Zone, ZoneNode } from "./zone.js";
 
@@ -125,7 +126,7 @@ export class ZoneSigning extends SignedAnswers {
 
   protected build(u: Unsigned, qname: string, qtype: number): { answer: SignedAnswer; qnameFree: boolean } {
     const zone = this.zone;
-    const qwire = wireOf(qname);
+    const qwire = wireOfKey(qname);
     const sets = rrsetsOf(u.sections, qwire);
     let qnameFree = servesEveryName(u, qwire);
     const proofs: RRsetOut[] = [];
@@ -174,16 +175,10 @@ export class ZoneSigning extends SignedAnswers {
     for (const p of proofs) push(p, p.owner);
     // RFC 9824 §3.2: a name that does not exist is answered NOERROR, the NXNAME NSEC says why.
     const rcode = u.kind === "nxdomain" ? RCODE.NOERROR : u.rcode;
-    const required = u.sections.cutCounts[u.sections.minCut] ?? 0;
-    const sections = encodeSections(
-      out[0]!,
-      out[1]!,
-      out[2]!,
-      u.sections.glueRequired,
-      qnameFree ? u.anchor : qwire,
-      required + signaturesWithin(out[2]!, required),
-    );
-    return { answer: { sections, rcode, refreshAt }, qnameFree };
+    return {
+      answer: { sections: encodeSigned(u, out, qnameFree ? u.anchor : qwire), rcode, refreshAt },
+      qnameFree,
+    };
   }
 
   /**
@@ -194,7 +189,7 @@ export class ZoneSigning extends SignedAnswers {
     const unsigned = { owner: null, covering: null };
     if (set.type === T.RRSIG || set.type === T.NSEC || set.type === T.NSEC3) return unsigned;
     const key = keyOfWire(set.owner);
-    if (!inZone(key, this.zone.originKey)) return unsigned;
+    if (!isInZone(this.zone, key)) return unsigned;
     const node = this.zone.nodes.get(key);
     if (node !== undefined) {
       // At a cut only the DS is the parent's to sign; NS and glue are the child's (RFC 4035 §2.2).
@@ -202,11 +197,12 @@ export class ZoneSigning extends SignedAnswers {
       return { owner: set.owner, covering: null };
     }
     if (poolOwned) return { owner: set.owner, covering: null };
-    const encloser = closestNode(this.zone, key);
+    const encloser = closestInZone(this.zone, key);
     if (encloser.dname !== null || encloser.has(T.DNAME) || encloser.cut !== null) return unsigned;
     if (encloser.wildcard === null || set.section === "additional") return unsigned;
     const star = encloser.wildcard.wire;
-    const label = labelBelow(set.owner, encloser.wire.length);
+    const next = nextCloser(set.owner, encloser.wire.length);
+    const label = next.subarray(1, 1 + next[0]!);
     const range = coveringRange(lowerName(encloser.wire), label);
     // An owner that is the encloser itself (a `\000` label) must tell the encloser's real types.
     const types =
@@ -244,8 +240,8 @@ export class ZoneSigning extends SignedAnswers {
     const node = this.zone.nodes.get(key);
     const types = [...extra];
     if (node) types.push(...typesOf(node));
-    else if (inZone(key, this.zone.originKey)) {
-      const wildcard = closestNode(this.zone, key).wildcard;
+    else if (isInZone(this.zone, key)) {
+      const wildcard = closestInZone(this.zone, key).wildcard;
       if (wildcard) types.push(...typesOf(wildcard));
     }
     return types;
@@ -287,40 +283,30 @@ export function finalName(sets: readonly RRsetOut[], qwire: Buffer): Buffer {
   return name;
 }
 
-/** RRSIGs kept with the required glue they follow, so a cut that keeps glue keeps its signatures. */
-export function signaturesWithin(additional: readonly RR[], required: number): number {
-  let n = 0;
-  for (let i = 0; i < additional.length && i < required + n; i++) if (additional[i]!.type === T.RRSIG) n++;
-  return n;
+/**
+ * The signed sections (answer, authority, additional), encoded for `anchor` with the unsigned
+ * answer's glue rule: its required glue stays required, with the RRSIGs that follow it, so a cut
+ * that keeps the glue keeps their signatures.
+ */
+export function encodeSigned(u: Unsigned, out: readonly RR[][], anchor: Buffer | null): EncodedSections {
+  const additional = out[2]!;
+  const required = u.sections.cutCounts[u.sections.minCut] ?? 0;
+  let sigs = 0;
+  for (let i = 0; i < additional.length && i < required + sigs; i++)
+    if (additional[i]!.type === T.RRSIG) sigs++;
+  return encodeSections(out[0]!, out[1]!, additional, u.sections.glueRequired, anchor, required + sigs);
 }
 
-export function closestNode(zone: Zone, key: string): ZoneNode {
-  for (let k = parentKey(key); k !== null; k = parentKey(k)) {
-    const node = zone.nodes.get(k);
-    if (node) return node;
-  }
-  return zone.apex;
-}
-
-/** The label of `name` just above the last `suffixLength` octets. */
-export function labelBelow(name: Buffer, suffixLength: number): Buffer {
+/**
+ * The next closer name (RFC 5155 §1.3): `name` cut to one label more than its closest encloser,
+ * whose wire form is `encloserLength` octets long.
+ */
+export function nextCloser(name: Buffer, encloserLength: number): Buffer {
   let o = 0;
-  let label = name.subarray(0, 0);
-  while (name.length - o > suffixLength) {
-    label = name.subarray(o + 1, o + 1 + name[o]!);
-    o += name[o]! + 1;
-  }
-  return label;
-}
-
-export function inZone(key: string, origin: string): boolean {
-  return origin === "" || key === origin || key.endsWith(`.${origin}`);
+  while (name.length - (o + name[o]! + 1) > encloserLength) o += name[o]! + 1;
+  return name.subarray(o);
 }
 
 export function keyOfWire(wire: Buffer): string {
   return keyOf(readWireName(wire, 0));
-}
-
-export function wireOf(key: string): Buffer {
-  return toWire(parseName(key === "" ? "." : `${key}.`, null));
 }

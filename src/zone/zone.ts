@@ -7,8 +7,9 @@
  * array (nodes hold one to three), the memo and the wire owner are made on first use, and
  * target names are read from the RDATA when needed rather than stored beside it.
  */
+import type { Stats } from "node:fs";
 import { UserError } from "../lib/errors.js";
-import { isSubdomain, keyOf, labelCount, parentKey, parseName, toWire } from "../proto/name.js";
+import { isSubdomain, keyOf, labelCount, parentKey, toWire, wireOfKey } from "../proto/name.js";
 import { readWireName, soaMinimum, soaSerial, targetOffset } from "../proto/rdata.js";
 import type { RR } from "../proto/sections.js";
 import { T, typeName } from "../proto/types.js";
@@ -22,6 +23,17 @@ export interface FileStamp {
   ctimeMs: number;
   size: number;
   ino: number;
+}
+
+/** The stamp of `path` from its stat; ino -1 marks a file that was absent (an optional key file). */
+export function stampOf(path: string, st: Stats | undefined): FileStamp {
+  if (st === undefined) return { path, mtimeMs: -1, ctimeMs: -1, size: -1, ino: -1 };
+  return { path, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, size: st.size, ino: st.ino };
+}
+
+/** Whether two stamps are of the same file as it was (same inode, size and times, or both absent). */
+export function sameStamp(a: FileStamp, b: FileStamp): boolean {
+  return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 }
 
 /** One item kept bare, or several in an array: most names hold one RRset, most RRsets one record. */
@@ -107,8 +119,7 @@ export class ZoneNode {
 
   /** Owner in wire form, in the case the zone file used. */
   get wire(): Buffer {
-    if (this.ownerWire === null)
-      this.ownerWire = toWire(parseName(this.key === "" ? "." : `${this.key}.`, null));
+    if (this.ownerWire === null) this.ownerWire = wireOfKey(this.key);
     return this.ownerWire;
   }
 
