@@ -1,5 +1,22 @@
-/** A raw DNS-over-TCP client for pipelining and connection-limit tests. */
-import { connect, type Socket } from "node:net";
+/** A raw DNS-over-TCP client for pipelining and connection-limit tests, and stand-in TCP servers. */
+import { connect, createServer, type Server, type Socket } from "node:net";
+
+/**
+ * A TCP server on loopback standing in for a member (web, SMTP...) that a probe or agent checks.
+ * A checker that resets the connection (or a server killed after a test) is an ordinary end
+ * for it, not an uncaught error in the test process.
+ */
+export async function standIn(
+  onConnect: (s: Socket) => void = (s) => s.end(),
+  port = 0,
+): Promise<{ server: Server; port: number }> {
+  const srv = createServer((s) => {
+    s.on("error", () => {});
+    onConnect(s);
+  });
+  await new Promise<void>((r) => srv.listen(port, "127.0.0.1", () => r()));
+  return { server: srv, port: (srv.address() as { port: number }).port };
+}
 
 export function frame(msg: Buffer): Buffer {
   const out = Buffer.alloc(2 + msg.length);

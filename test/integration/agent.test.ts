@@ -2,12 +2,13 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { cpSync } from "node:fs";
 import { createServer as createHttp } from "node:http";
-import { createServer, type Server, type Socket } from "node:net";
+import type { Server, Socket } from "node:net";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { dig } from "../helpers/dig.js";
 import { CLI, type Running, startServe, waitFor } from "../helpers/lbdns.js";
 import { addAgentUser, RedisServer } from "../helpers/redis.js";
+import { standIn } from "../helpers/tcp.js";
 import { tempDir } from "../helpers/zones.js";
 
 let redis: RedisServer;
@@ -50,10 +51,9 @@ async function tcpListener(
   port = 0,
   onConnect: (s: Socket) => void = (s) => s.end(),
 ): Promise<{ server: Server; port: number }> {
-  const srv = createServer(onConnect);
-  await new Promise<void>((r) => srv.listen(port, "127.0.0.1", () => r()));
-  closers.push(() => srv.close());
-  return { server: srv, port: (srv.address() as { port: number }).port };
+  const l = await standIn(onConnect, port);
+  closers.push(() => l.server.close());
+  return l;
 }
 
 async function reportOf(member: string): Promise<Record<string, unknown> | null> {

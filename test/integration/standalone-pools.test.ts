@@ -1,12 +1,13 @@
 /** No Redis: reports POSTed to the admin endpoint, built-in probes, status and metrics. */
 import { execFile } from "node:child_process";
 import { cpSync, readFileSync, statSync } from "node:fs";
-import { createServer, type Server } from "node:net";
+import type { Server } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { dig } from "../helpers/dig.js";
 import { CLI, type Running, runCli, startServe, waitFor } from "../helpers/lbdns.js";
+import { standIn } from "../helpers/tcp.js";
 import { tempDir } from "../helpers/zones.js";
 
 const run = promisify(execFile);
@@ -15,14 +16,12 @@ let server: Running | undefined;
 let tmp: ReturnType<typeof tempDir>;
 const listeners: Server[] = [];
 
-function listen(
-  onConnect: (s: import("node:net").Socket) => void = (s) => s.end(),
+async function listen(
+  onConnect?: (s: import("node:net").Socket) => void,
 ): Promise<{ server: Server; port: number }> {
-  const srv = createServer(onConnect);
-  listeners.push(srv);
-  return new Promise((r) =>
-    srv.listen(0, "127.0.0.1", () => r({ server: srv, port: (srv.address() as { port: number }).port })),
-  );
+  const l = await standIn(onConnect);
+  listeners.push(l.server);
+  return l;
 }
 
 beforeEach(() => {
