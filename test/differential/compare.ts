@@ -93,14 +93,17 @@ export async function compare(
 ): Promise<Outcome> {
   const wire = queries.map((q, i) => writeQuery(q, i & 0xffff));
   const udp = wire.map((w, i) => (queries[i]!.tcp ? EMPTY_QUERY : w));
-  const [nsd, knot, lbdns] = await Promise.all(
+  // Responses are parsed only once every server has answered: parsing a whole batch blocks the
+  // event loop for seconds on a loaded machine, and a TCP exchange of another server waiting
+  // behind it would see its timer fire before its (already arrived) answer is read.
+  const raw = await Promise.all(
     (["nsd", "knot", "lbdns"] as const).map(async (s) => {
-      const out = (await askUdp(ports[s], udp)).map(read);
-      for (let i = 0; i < queries.length; i++)
-        if (queries[i]!.tcp) out[i] = read(await askTcp(ports[s], wire[i]!));
+      const out = await askUdp(ports[s], udp);
+      for (let i = 0; i < queries.length; i++) if (queries[i]!.tcp) out[i] = await askTcp(ports[s], wire[i]!);
       return out;
     }),
   );
+  const [nsd, knot, lbdns] = raw.map((r) => r.map(read));
   const out: Outcome = { queries: 0, agreed: 0, matched: 0, chosen: 0, chosenMatched: 0, differences: [] };
   const judge = (
     q: QuerySpec,

@@ -1,7 +1,8 @@
 /**
  * Sends many queries to a server on loopback and collects the responses: UDP with a bounded
  * window in flight, retries on silence, and a deadline, so a server that drops queries costs
- * time, never a hang. TCP for the ones a UDP answer truncated.
+ * time, never a hang. TCP for the ones a UDP answer truncated, with retries too: a timer can fire
+ * before an answer that has arrived is read when the event loop was blocked.
  */
 import { createSocket } from "node:dgram";
 import { connect } from "node:net";
@@ -70,8 +71,19 @@ export function askUdp(
   });
 }
 
-/** One query over TCP (RFC 7766 framing); null on error or after `timeoutMs`. */
-export function askTcp(port: number, query: Buffer, timeoutMs = 3_000): Promise<Buffer | null> {
+/**
+ * One query over TCP (RFC 7766 framing), on a new connection per try, as a resolver retries;
+ * null when every try failed or timed out.
+ */
+export async function askTcp(port: number, query: Buffer, timeoutMs = 3_000): Promise<Buffer | null> {
+  for (let t = 0; t < TRIES - 1; t++) {
+    const response = await askTcpOnce(port, query, timeoutMs);
+    if (response) return response;
+  }
+  return null;
+}
+
+function askTcpOnce(port: number, query: Buffer, timeoutMs: number): Promise<Buffer | null> {
   return new Promise((resolve) => {
     const socket = connect(port, "127.0.0.1");
     let buf = Buffer.alloc(0);
