@@ -4,9 +4,9 @@
  * own work directory, so nothing under /etc is touched and no daemon outlives its user.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { accessSync, constants, copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { accessSync, constants, copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { pinned } from "./procs.js";
+import { kill, pinned, waitFor } from "./procs.js";
 
 export interface Peer {
   name: string;
@@ -205,4 +205,72 @@ export async function startKnot(
     log,
   );
   return { name: "knot", proc, port };
+}
+
+/**
+ * Signs a zone file with Knot DNS's own signer, as an operator whose zone Knot signs would:
+ * knotd with automatic DNSSEC (a KSK and a ZSK, ECDSA P-256, CDS/CDNSKEY at the apex), NSEC or
+ * NSEC3 with no salt and no extra iterations (RFC 9276). Knot writes the signed zone back over
+ * the file; that dump is copied to `out`, and knotd is stopped. It listens on no address.
+ */
+export async function signWithKnot(
+  work: string,
+  zone: PeerZone,
+  out: string,
+  opts: { nsec3: boolean; optOut?: boolean },
+): Promise<void> {
+  const dir = join(work, `knot-signer-${zone.origin}`);
+  mkdirSync(join(dir, "db"), { recursive: true });
+  const [[, name]] = stage(dir, [zone]) as [[string, string]];
+  const conf = join(dir, "knot.conf");
+  writeFileSync(
+    conf,
+    [
+      "server:",
+      `  rundir: "${dir}"`,
+      "  background-workers: 1",
+      "log:",
+      "  - target: stderr",
+      "    any: info",
+      "database:",
+      `  storage: "${join(dir, "db")}"`,
+      "policy:",
+      "  - id: signer",
+      "    algorithm: ecdsap256sha256",
+      `    nsec3: ${opts.nsec3 ? "on" : "off"}`,
+      "    nsec3-iterations: 0",
+      "    nsec3-salt-length: 0",
+      `    nsec3-opt-out: ${opts.optOut ? "on" : "off"}`,
+      "template:",
+      "  - id: default",
+      `    storage: "${dir}"`,
+      "    zonefile-sync: 0",
+      "    zonefile-load: whole",
+      "    journal-content: none",
+      "    dnssec-signing: on",
+      "    dnssec-policy: signer",
+      "zone:",
+      `  - domain: "${zone.origin}"`,
+      `    file: "${name}"`,
+      "",
+    ].join("\n"),
+  );
+  const { proc, log } = spawnLogged("knotd", ["-c", conf], undefined);
+  try {
+    await waitFor(
+      () => proc.exitCode !== null || /zone file updated/.test(log()),
+      20_000,
+      `knotd to sign ${zone.origin}`,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}:\n${log().slice(-3000)}`);
+    });
+    if (proc.exitCode !== null)
+      throw new Error(`knotd exited signing ${zone.origin}:\n${log().slice(-3000)}`);
+    const signed = readFileSync(join(dir, name), "utf8");
+    if (!/\sRRSIG\s/.test(signed))
+      throw new Error(`knotd wrote ${zone.origin} unsigned:\n${log().slice(-3000)}`);
+    writeFileSync(out, signed);
+  } finally {
+    await kill(proc, "SIGTERM");
+  }
 }

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Running, startServe } from "../../harness/lbdns.js";
-import { type Peer, startKnot, startNsd } from "../../harness/peers.js";
+import { type Peer, signWithKnot, startKnot, startNsd } from "../../harness/peers.js";
 import { freePort, kill, ROOT } from "../../harness/procs.js";
 import { compare, explainDifference, type Outcome } from "../differential/compare.js";
 import { queriesFor } from "../differential/generate.js";
@@ -23,11 +23,21 @@ const zoneFiles = (dir: string) =>
     .filter((f) => f.endsWith(".zone"))
     .map((f) => ({ origin: `${f.slice(0, -".zone".length)}.`, file: join(dir, f) }));
 
+/** A pre-signed zone made at test time: the signed file, and its KSK as a delv trust anchor. */
+interface Presigned {
+  origin: string;
+  file: string;
+  anchor: string;
+}
+
+const trustAnchor = (origin: string, dnskey: string[]) =>
+  `trust-anchors { ${origin} static-key ${dnskey.slice(0, 3).join(" ")} "${dnskey.slice(3).join("")}"; };\n`;
+
 /**
  * Signs a zone with BIND's tools (a fresh ECDSA P-256 key), NSEC or NSEC3 with no salt and no
- * extra iterations (RFC 9276), NSEC3 with or without opt-out; returns the signed file.
+ * extra iterations (RFC 9276), NSEC3 with or without opt-out.
  */
-function sign(dir: string, origin: string, file: string, nsec3: boolean, optOut = false): string {
+function signWithBind(dir: string, origin: string, file: string, nsec3: boolean, optOut = false): Presigned {
   const keys = join(dir, "keys");
   mkdirSync(keys, { recursive: true });
   const run = (cmd: string, args: string[]) =>
@@ -49,11 +59,28 @@ function sign(dir: string, origin: string, file: string, nsec3: boolean, optOut 
     ksk,
     zsk,
   ]);
-  return out;
+  // The last line of the key file: "<owner> IN DNSKEY 257 3 13 <key>".
+  const dnskey = readFileSync(join(keys, `${ksk}.key`), "utf8")
+    .trim()
+    .split("\n")
+    .pop()!
+    .split(/\s+/);
+  return { origin, file: out, anchor: trustAnchor(origin, dnskey.slice(3)) };
+}
+
+/** Signs a zone with Knot's signer (NSEC3, no opt-out); the KSK is read from Knot's dump. */
+async function signWithKnotDns(work: string, dir: string, origin: string, file: string): Promise<Presigned> {
+  const out = join(dir, basename(file));
+  await signWithKnot(work, { origin, file }, out, { nsec3: true });
+  // Knot dumps one record per line: "<owner> <ttl> DNSKEY 257 3 13 <key>".
+  const line = readFileSync(out, "utf8")
+    .split("\n")
+    .find((l) => /\sDNSKEY\s+257\s/.test(l))!;
+  return { origin, file: out, anchor: trustAnchor(origin, line.split(/\s+/).slice(3)) };
 }
 
 let zones: { origin: string; file: string }[] = [];
-let presigned: { origin: string; file: string }[] = [];
+let presigned: Presigned[] = [];
 
 let work: string;
 let nsd: Peer;
@@ -67,11 +94,23 @@ beforeAll(async () => {
   const dir = join(work, "zones");
   mkdirSync(dir);
   cpSync(FIXTURES, dir, { recursive: true });
-  presigned = zoneFiles(PRESIGNED).map((z) => ({
-    origin: z.origin,
-    file: sign(dir, z.origin, z.file, z.origin.startsWith("nsec3"), z.origin.startsWith("nsec3-optout")),
-  }));
-  zones = [...zoneFiles(FIXTURES).map((z) => ({ ...z, file: join(dir, basename(z.file)) })), ...presigned];
+  presigned = await Promise.all(
+    zoneFiles(PRESIGNED).map(async (z) =>
+      z.origin.startsWith("knot.")
+        ? signWithKnotDns(work, dir, z.origin, z.file)
+        : signWithBind(
+            dir,
+            z.origin,
+            z.file,
+            z.origin.startsWith("nsec3"),
+            z.origin.startsWith("nsec3-optout"),
+          ),
+    ),
+  );
+  zones = [
+    ...zoneFiles(FIXTURES).map((z) => ({ ...z, file: join(dir, basename(z.file)) })),
+    ...presigned.map(({ origin, file }) => ({ origin, file })),
+  ];
   // Each started server is kept as it comes up, and all are waited for, so one failing to start
   // leaves none running behind it (afterAll stops those that did start).
   const started = await Promise.allSettled([
@@ -87,7 +126,8 @@ beforeAll(async () => {
   ]);
   const failed = started.find((r) => r.status === "rejected");
   if (failed) throw (failed as PromiseRejectedResult).reason;
-  const queries = zones.flatMap((z) => queriesFor(z, presigned.includes(z)));
+  const signed = new Set(presigned.map((z) => z.origin));
+  const queries = zones.flatMap((z) => queriesFor(z, signed.has(z.origin)));
   // docs/zones.md: a BADKEY answer keeps the question, as Knot does (NSD drops it).
   outcome = await compare(
     { nsd: nsd.port, knot: knot.port, lbdns: lbdns.port },
@@ -118,7 +158,7 @@ afterAll(async () => {
 describe("differential: lbdns, NSD and Knot on the same zones", () => {
   it("covers at least 12 zones and 20,000 queries, pre-signed zones with NSEC and NSEC3 among them", () => {
     expect(zones.length).toBeGreaterThanOrEqual(12);
-    expect(presigned).toHaveLength(3);
+    expect(presigned).toHaveLength(4);
     for (const z of presigned) expect(readFileSync(z.file, "utf8")).toMatch(/\sRRSIG\s/);
     expect(outcome.queries).toBeGreaterThanOrEqual(20_000);
     expect(outcome.chosen).toBeGreaterThan(0); // the TSIG cases are asked
@@ -136,24 +176,8 @@ describe("differential: lbdns, NSD and Knot on the same zones", () => {
   it("serves pre-signed zones that dnssec-verify accepts, and answers delv fully validates", async () => {
     for (const z of presigned) {
       execFileSync("dnssec-verify", ["-q", "-o", z.origin, z.file], { encoding: "utf8" });
-      // The KSK dnssec-keygen made for the zone is the trust anchor.
-      const keys = join(work, "zones", "keys");
-      const ksk = readdirSync(keys).find(
-        (f) =>
-          f.startsWith(`K${z.origin}`) &&
-          f.endsWith(".key") &&
-          /\s257\s/.test(readFileSync(join(keys, f), "utf8")),
-      )!;
-      const [, , , flags, proto, alg, ...key] = readFileSync(join(keys, ksk), "utf8")
-        .trim()
-        .split("\n")
-        .pop()!
-        .split(/\s+/);
       const anchors = join(work, `${z.origin}anchor`);
-      writeFileSync(
-        anchors,
-        `trust-anchors { ${z.origin} static-key ${flags} ${proto} ${alg} "${key.join("")}"; };\n`,
-      );
+      writeFileSync(anchors, z.anchor);
       // With opt-out every span may hide an insecure delegation, so what rests on a covering
       // NSEC3 (a wildcard answer, a DS's absence) validates as insecure, by design (RFC 5155
       // §6); NSD and Knot give the same answers (the differential run above).
@@ -167,6 +191,8 @@ describe("differential: lbdns, NSD and Knot on the same zones", () => {
               [`w1.wild.${z.origin}`, "TXT"],
               [`w1.wild.${z.origin}`, "A"],
               [`sub.${z.origin}`, "DS"],
+              [`secure.${z.origin}`, "DS"],
+              [`insecure.${z.origin}`, "DS"],
             ]),
         [`b.ent.${z.origin}`, "A"],
         [`www.${z.origin}`, "A"],
