@@ -114,19 +114,40 @@ export function kill(proc: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): Pr
   });
 }
 
+/**
+ * A timeout that lets I/O which has already arrived go first. After a stall (a blocked event
+ * loop, a paused VM) Node runs due timers before it polls sockets, so a plain timer reports
+ * silence for an answer already waiting in the socket buffer; setImmediate runs after that poll.
+ * `fire` runs unless `cancel` was called first.
+ */
+export function timeoutAfterIo(ms: number, fire: () => void): { cancel(): void } {
+  let cancelled = false;
+  const timer = setTimeout(
+    () =>
+      setImmediate(() => {
+        if (!cancelled) fire();
+      }),
+    ms,
+  );
+  return {
+    cancel() {
+      cancelled = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
 /** One DNS message over UDP to a loopback port; the response, or null after `timeoutMs`. */
 export function askOnce(port: number, packet: Buffer, timeoutMs = 1_000): Promise<Buffer | null> {
   const s = createSocket("udp4");
   return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      s.close();
-      resolve(null);
-    }, timeoutMs);
-    s.on("message", (m) => {
-      clearTimeout(timer);
+    const done = (m: Buffer | null) => {
+      timeout.cancel();
       s.close();
       resolve(m);
-    });
+    };
+    const timeout = timeoutAfterIo(timeoutMs, () => done(null));
+    s.once("message", (m) => done(m));
     s.send(packet, port, "127.0.0.1");
   });
 }

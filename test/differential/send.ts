@@ -1,11 +1,11 @@
 /**
  * Sends many queries to a server on loopback and collects the responses: UDP with a bounded
  * window in flight, retries on silence, and a deadline, so a server that drops queries costs
- * time, never a hang. TCP for the ones a UDP answer truncated, with retries too: a timer can fire
- * before an answer that has arrived is read when the event loop was blocked.
+ * time, never a hang. TCP for the ones a UDP answer truncated, with retries too.
  */
 import { createSocket } from "node:dgram";
 import { connect } from "node:net";
+import { timeoutAfterIo } from "../../harness/procs.js";
 
 const WINDOW = 64;
 const RETRY_MS = 400;
@@ -87,12 +87,15 @@ function askTcpOnce(port: number, query: Buffer, timeoutMs: number): Promise<Buf
   return new Promise((resolve) => {
     const socket = connect(port, "127.0.0.1");
     let buf = Buffer.alloc(0);
+    let settled = false;
     const done = (v: Buffer | null) => {
-      clearTimeout(timer);
+      if (settled) return;
+      settled = true;
+      timeout.cancel();
       socket.destroy();
       resolve(v);
     };
-    const timer = setTimeout(() => done(null), timeoutMs);
+    const timeout = timeoutAfterIo(timeoutMs, () => done(null));
     socket.on("connect", () => {
       const len = Buffer.alloc(2);
       len.writeUInt16BE(query.length, 0);

@@ -1,5 +1,6 @@
 /** A raw DNS-over-TCP client for pipelining and connection-limit tests, and stand-in TCP servers. */
 import { connect, createServer, type Server, type Socket } from "node:net";
+import { timeoutAfterIo } from "../../harness/procs.js";
 
 /**
  * A TCP server on loopback standing in for a member (web, SMTP...) that a probe or agent checks.
@@ -37,7 +38,10 @@ export function readFrames(socket: Socket, count: number, timeoutMs = 5_000): Pr
   return new Promise((resolve, reject) => {
     let buf = Buffer.alloc(0);
     const out: Buffer[] = [];
-    const timer = setTimeout(() => reject(new Error(`got ${out.length} of ${count} frames`)), timeoutMs);
+    const timeout = timeoutAfterIo(timeoutMs, () => {
+      socket.off("data", onData);
+      reject(new Error(`got ${out.length} of ${count} frames`));
+    });
     const onData = (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
       while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
@@ -45,7 +49,7 @@ export function readFrames(socket: Socket, count: number, timeoutMs = 5_000): Pr
         buf = buf.subarray(2 + buf.readUInt16BE(0));
       }
       if (out.length >= count) {
-        clearTimeout(timer);
+        timeout.cancel();
         socket.off("data", onData);
         resolve(out);
       }
