@@ -110,6 +110,7 @@ export class Catalog {
         added: report.added,
         removed: report.removed,
         changed: report.changed,
+        ...(report.rebuilt.length > 0 ? { rebuilt: report.rebuilt } : {}),
         kept: report.kept,
         ...(report.reused === undefined ? {} : { unchanged: report.reused }),
         failed: report.errors.length + (poolsFailed ? 1 : 0),

@@ -12,6 +12,11 @@ export interface ZoneReloadReport {
   added: string[];
   removed: string[];
   changed: { zone: string; from: number; to: number }[];
+  /**
+   * Zones read again whose serial stayed the same: an edit without a serial bump, or a changed
+   * key file (a rollover step). Listed so that a reload never hides a zone it rebuilt.
+   */
+  rebuilt: string[];
   /** Zones whose file failed to load, still served from the previous good version. */
   kept: string[];
   errors: ZoneLoadError[];
@@ -80,6 +85,7 @@ function assemble(
     added: [],
     removed: [],
     changed: [],
+    rebuilt: [],
     kept,
     errors,
     warnings: loaded.warnings,
@@ -90,6 +96,7 @@ function assemble(
     if (!old) report.added.push(displayName(key));
     else if (old !== z && old.serial !== z.serial)
       report.changed.push({ zone: displayName(key), from: old.serial, to: z.serial });
+    else if (old !== z) report.rebuilt.push(displayName(key));
   }
   for (const key of previous?.zones.keys() ?? [])
     if (!next.zones.has(key)) report.removed.push(displayName(key));
