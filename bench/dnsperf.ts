@@ -48,10 +48,22 @@ function runDnsperf(port: number, queries: string, o: PerfOptions, verbose: bool
     ...(o.dnssecOk ? ["-D"] : []),
     ...(verbose ? ["-v"] : []),
   ];
-  return execFileSync(...pinned(o.unpinned ? undefined : CLIENT_CPU, "dnsperf", dnsArgs), {
-    encoding: "utf8",
-    maxBuffer: 512 * 1024 * 1024,
-  });
+  const run = () =>
+    execFileSync(...pinned(o.unpinned ? undefined : CLIENT_CPU, "dnsperf", dnsArgs), {
+      encoding: "utf8",
+      maxBuffer: 512 * 1024 * 1024,
+    });
+  // dnsperf 2.10 (Debian 12) sometimes aborts in TCP mode on an assertion of its own
+  // (DNS-OARC/dnsperf#208, fixed upstream later): that run measured nothing, so run it again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return run();
+    } catch (e) {
+      const err = e as Error & { stderr?: string };
+      if (attempt >= 3 || !String(err.stderr ?? err.message).includes("perf_net_sockeq")) throw e;
+      console.error("dnsperf aborted on its own TCP assertion (dnsperf#208); running it again");
+    }
+  }
 }
 
 function summary(out: string): Perf {
