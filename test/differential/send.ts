@@ -10,6 +10,8 @@ import { timeoutAfterIo } from "../../harness/procs.js";
 const WINDOW = 64;
 const RETRY_MS = 400;
 const TRIES = 4;
+/** TCP tries per query, each on a new connection. */
+const TCP_TRIES = 3;
 
 /** Responses by position (null: no answer after every try). IDs are the positions mod 65536. */
 export function askUdp(
@@ -76,7 +78,7 @@ export function askUdp(
  * null when every try failed or timed out.
  */
 export async function askTcp(port: number, query: Buffer, timeoutMs = 3_000): Promise<Buffer | null> {
-  for (let t = 0; t < TRIES - 1; t++) {
+  for (let t = 0; t < TCP_TRIES; t++) {
     const response = await askTcpOnce(port, query, timeoutMs);
     if (response) return response;
   }
