@@ -14,6 +14,11 @@ export interface Unbound {
   port: number;
   proc: ChildProcess;
   log: () => string;
+  /**
+   * unbound's own counters since it started (unbound-control stats_noreset), e.g.
+   * `num.answer.secure` and `num.answer.bogus`: the validation failures a test has seen.
+   */
+  stats(): Promise<Record<string, number>>;
   stop(): void;
 }
 
@@ -56,6 +61,11 @@ export async function startUnbound(opts: UnboundOptions): Promise<Unbound> {
     // test. is one of unbound's built-in local zones (RFC 6761); let the stub zones through
     '  local-zone: "test." nodefault',
     ...(opts.trustAnchors ?? []).map((a) => `  trust-anchor: "${a}"`),
+    "  extended-statistics: yes", // num.answer.secure and num.answer.bogus
+    "remote-control:",
+    "  control-enable: yes",
+    `  control-interface: "${join(opts.dir, `unbound-${port}.ctl`)}"`,
+    "  control-use-cert: no",
     ...opts.stubs.flatMap((s) => ["stub-zone:", `  name: "${s.name}"`, `  stub-addr: 127.0.0.1@${s.port}`]),
   ];
   const conf = join(opts.dir, `unbound-${port}.conf`);
@@ -92,5 +102,14 @@ export async function startUnbound(opts: UnboundOptions): Promise<Unbound> {
     15_000,
     `unbound to answer (${log.slice(-300)})`,
   );
-  return { port, proc, log: () => log, stop: () => proc.kill("SIGKILL") };
+  const stats = async () => {
+    const { stdout } = await run("unbound-control", ["-c", conf, "stats_noreset"]);
+    const out: Record<string, number> = {};
+    for (const line of stdout.split("\n")) {
+      const eq = line.indexOf("=");
+      if (eq > 0) out[line.slice(0, eq)] = Number(line.slice(eq + 1));
+    }
+    return out;
+  };
+  return { port, proc, log: () => log, stats, stop: () => proc.kill("SIGKILL") };
 }

@@ -125,6 +125,7 @@ it("rolls the child's key with unbound following, no validation failure at any s
   await resolving;
   expect(answers).toBeGreaterThan(20);
   expect(failures, unbound.log().slice(-1500)).toEqual([]);
+  expect((await unbound.stats())["num.answer.bogus"], "bogus answers counted by unbound").toBe(0);
 }, 90_000);
 
 it("goes back to unsigned in two steps: CDS/CDNSKEY DELETE first, then no signatures", async () => {

@@ -239,6 +239,16 @@ describe("answers validated by unbound (trust anchor: the parent's DS)", () => {
     await secure("plain.signed.test", "DS"); // the proof that there is no DS is itself secure
     await secure("ext.signed.test", "DS");
   });
+
+  it("unbound's own counters: answers validated secure, and not one bogus", async () => {
+    const stats = await unbound.stats();
+    console.log(
+      `validation: unbound counted ${stats["num.answer.secure"]} secure answers, ${stats["num.answer.bogus"]} bogus, ${stats["num.rrset.bogus"]} bogus RRsets`,
+    );
+    expect(stats["num.answer.secure"]).toBeGreaterThan(20);
+    expect(stats["num.answer.bogus"]).toBe(0);
+    expect(stats["num.rrset.bogus"]).toBe(0);
+  });
 });
 
 describe("referrals, as lbdns sends them (RFC 4035 §3.1.4)", () => {
@@ -360,6 +370,7 @@ describe("what a validator must refuse", () => {
     if (other instanceof Error) throw other;
     try {
       expect((await resolve("ns1.signed.test", "A", other.port)).status).toBe("SERVFAIL");
+      expect((await other.stats())["num.answer.bogus"]).toBeGreaterThan(0);
     } finally {
       other.stop();
     }
@@ -378,6 +389,7 @@ describe("what a validator must refuse", () => {
     try {
       expect((await resolve("ns1.signed.test", "A", other.port)).status).toBe("SERVFAIL");
       expect(other.log()).toMatch(/expired/);
+      expect((await other.stats())["num.answer.bogus"]).toBeGreaterThan(0);
     } finally {
       other.stop();
       await behind.stop();
