@@ -4,10 +4,11 @@
  * answer kind must come back secure (the `ad` flag): static data, changing pool answers, MX with
  * relays, compact-denial NXDOMAIN and NODATA, wildcard, CNAME, DNAME, a child zone through a
  * signed DS, and a delegation without DS (insecure, not bogus). A trust anchor for another key,
- * or signatures made by a server whose clock is 20 days behind (expired), give SERVFAIL.
+ * or signatures made by a server whose clock is 20 days behind (expired), give SERVFAIL. A key
+ * file cut short keeps the zone on its last good keys.
  */
 import { execFile } from "node:child_process";
-import { appendFileSync, statSync } from "node:fs";
+import { appendFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -393,6 +394,27 @@ describe("what a validator must refuse", () => {
     } finally {
       other.stop();
       await behind.stop();
+    }
+  });
+});
+
+describe("a broken key file", () => {
+  it("keeps the last good keys: answers stay signed and secure, and the log names the file, never a key", async () => {
+    const file = join(tmp.dir, "signed.test.keys");
+    const good = readFileSync(file, "utf8");
+    const pem = (JSON.parse(good) as { keys: { privateKey: string }[] }).keys[0]!.privateKey;
+    const reloads = () => server.logs().filter((l) => l["msg"] === "zones reloaded");
+    const before = reloads().length;
+    writeFileSync(file, good.slice(0, good.length >> 1)); // cut short, as a failed copy leaves it
+    try {
+      await waitFor(() => reloads().length > before, 10_000, "a reload");
+      expect(reloads().at(-1)!["kept"]).toEqual(["signed.test."]);
+      const logged = JSON.stringify(server.logs());
+      expect(logged).toMatch(/signed\.test\.keys: not valid JSON/);
+      expect(logged).not.toContain(pem.split("\n")[1]!.slice(0, 16));
+      expect((await resolve("ns1.signed.test", "A")).flags).toContain("ad");
+    } finally {
+      writeFileSync(file, good);
     }
   });
 });
