@@ -407,8 +407,11 @@ describe("a broken key file", () => {
     const before = reloads().length;
     writeFileSync(file, good.slice(0, good.length >> 1)); // cut short, as a failed copy leaves it
     try {
-      await waitFor(() => reloads().length > before, 10_000, "a reload");
-      expect(reloads().at(-1)!["kept"]).toEqual(["signed.test."]);
+      const keptIt = () =>
+        reloads()
+          .slice(before)
+          .some((l) => JSON.stringify(l["kept"]) === '["signed.test."]');
+      await waitFor(keptIt, 10_000, "a reload that keeps signed.test.");
       const logged = JSON.stringify(server.logs());
       expect(logged).toMatch(/signed\.test\.keys: not valid JSON/);
       expect(logged).not.toContain(pem.split("\n")[1]!.slice(0, 16));
