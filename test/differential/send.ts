@@ -28,7 +28,10 @@ export function askUdp(
     let next = 0;
     let done = 0;
     const started = Date.now();
+    let finished = false;
     const finish = () => {
+      if (finished) return;
+      finished = true;
       clearInterval(timer);
       socket.close();
       resolve(out);
@@ -57,7 +60,10 @@ export function askUdp(
       fill();
     });
     socket.on("error", reject);
-    const timer = setInterval(() => {
+    // Retries and give-ups run after the poll (timeoutAfterIo's reason): answers that arrived
+    // during a stall are read first, so a query on its last try is not given up beside its answer.
+    const check = () => {
+      if (finished) return;
       const now = Date.now();
       if (now - started > deadlineMs) return finish();
       for (const i of [...pending.values()]) {
@@ -68,7 +74,8 @@ export function askUdp(
         } else send(i);
       }
       fill();
-    }, 100);
+    };
+    const timer = setInterval(() => setImmediate(check), 100);
     fill();
   });
 }
